@@ -1,0 +1,70 @@
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  MessageFlags,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import type { Command } from '../src/discord/command.js';
+import { displayName } from '../src/discord/prompt.js';
+import { interactionSurface } from '../src/discord/surfaces.js';
+import { UserError } from '../src/userError.js';
+
+/** Model ids are short slugs; anything else is refused before it reaches Sogni. */
+const MODEL_ID = /^[\w.:/-]{1,100}$/;
+
+export const data = {
+  name: 'ask',
+  description: 'Ask Sogni something; the answer streams into the channel',
+  type: ApplicationCommandType.ChatInput,
+  contexts: [InteractionContextType.Guild],
+  integration_types: [ApplicationIntegrationType.GuildInstall],
+  options: [
+    { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What to ask', required: true, max_length: 4000 },
+    { type: ApplicationCommandOptionType.Boolean, name: 'private', description: 'Only you see the answer (default: no)' },
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'model',
+      description: 'Which Sogni model answers (default: the bot’s model)',
+      autocomplete: true,
+      max_length: 100,
+    },
+  ],
+} as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
+
+export const ask: Command = {
+  data,
+  async execute(interaction, deps) {
+    if (!interaction.inGuild() || !interaction.channelId) throw new UserError('/ask works in servers only.');
+    const ephemeral = interaction.options.getBoolean('private') ?? false;
+    // Acknowledge first: Discord drops interactions not answered within 3 s.
+    await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+    const prompt = interaction.options.getString('prompt', true).trim();
+    if (!prompt) throw new UserError('The prompt is empty. Tell me what to answer.');
+    const model = interaction.options.getString('model')?.trim() || deps.config.SOGNI_MODEL;
+    if (!MODEL_ID.test(model)) throw new UserError('That model name is not valid. Pick one from the list.');
+    const logger = deps.logger.child({
+      command: 'ask',
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      userId: interaction.user.id,
+      interactionId: interaction.id,
+    });
+    await deps.chat.answer({
+      channelId: interaction.channelId,
+      guildId: interaction.guildId,
+      userId: interaction.user.id,
+      userName: displayName(interaction.member, interaction.user),
+      text: prompt,
+      model,
+      surface: interactionSurface(interaction, ephemeral),
+      logger,
+    });
+  },
+  async autocomplete(interaction, deps) {
+    const typed = interaction.options.getFocused();
+    const ids = await deps.models.suggest(typed);
+    await interaction.respond(ids.map((id) => ({ name: id.slice(0, 100), value: id })));
+  },
+};

@@ -1,0 +1,103 @@
+import { Client, Events, GatewayIntentBits, RESTEvents } from 'discord.js';
+import { commands } from '../commands/index.js';
+import { ChatService } from './chat/chatService.js';
+import type { Config } from './config.js';
+import { PacerRegistry, type PacerOptions } from './core/editPacer.js';
+import type { Deps } from './deps.js';
+import { classifySendError } from './discord/discordErrors.js';
+import { createInteractionHandler } from './discord/onInteractionCreate.js';
+import { createMessageHandler } from './discord/onMessageCreate.js';
+import { registerCommands } from './discord/registerCommands.js';
+import { SAFE_MENTIONS } from './discord/safeMentions.js';
+import type { Logger } from './logger.js';
+import { ModelCatalog } from './sogni/modelCatalog.js';
+import { Sogni } from './sogni/sogniClient.js';
+import { HistoryStore } from './store/historyStore.js';
+import { openStore } from './store/openStore.js';
+import type { Turn } from './core/history.js';
+
+export interface BotOverrides {
+  /** Channel budget (tests and the benchmark may shrink the window). */
+  pacing?: PacerOptions;
+}
+
+export interface Bot {
+  client: Client;
+  deps: Deps;
+  /** Logs in, waits for the gateway to be ready and registers the slash commands. */
+  start(): Promise<void>;
+  /** Finishes answers in progress with a notice, then disconnects and closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Builds the whole bot from a validated config: one client, one store, one Sogni client, passed down. */
+export function createBot(config: Config, logger: Logger, overrides: BotOverrides = {}): Bot {
+  const store = openStore(config.STORE_URL);
+  const history = new HistoryStore(store.namespace<Turn[]>('history'));
+  const meta = store.namespace<string>('meta');
+  const sogni = new Sogni({
+    apiKey: config.SOGNI_API_KEY,
+    baseURL: config.SOGNI_BASE_URL,
+    timeoutSeconds: config.SOGNI_TIMEOUT_SECONDS,
+  });
+  const pacers = new PacerRegistry(overrides.pacing);
+  const chat = new ChatService({
+    sogni,
+    history,
+    pacers,
+    systemPrompt: config.SYSTEM_PROMPT,
+    timeoutSeconds: config.SOGNI_TIMEOUT_SECONDS,
+    classifySendError,
+  });
+  const models = new ModelCatalog((signal) => sogni.listModels(signal), config.SOGNI_MODEL);
+  const deps: Deps = { config, logger, chat, history, models };
+
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+    allowedMentions: SAFE_MENTIONS,
+    rest: config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {},
+  });
+
+  const onMessage = createMessageHandler(deps);
+  const onInteraction = createInteractionHandler(deps);
+  client.on(Events.MessageCreate, (message) => void onMessage(message));
+  client.on(Events.InteractionCreate, (interaction) => void onInteraction(interaction));
+  client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
+  client.on(Events.Warn, (warning) => logger.warn({ warning }, 'discord client warning'));
+  client.on(Events.ShardDisconnect, (event, shardId) => logger.warn({ shardId, code: event.code }, 'gateway disconnected'));
+  client.on(Events.ShardResume, (shardId, replayed) => logger.info({ shardId, replayed }, 'gateway resumed'));
+  // If Discord still says "slow down" for a channel, every answer there backs off together.
+  client.rest.on(RESTEvents.RateLimited, (info) => {
+    logger.warn({ route: info.route, retryAfter: info.retryAfter, global: info.global }, 'discord rate limit');
+    if (info.route.startsWith('/channels/:id/messages')) pacers.for(info.majorParameter).pauseUntil(Date.now() + info.retryAfter);
+  });
+
+  return {
+    client,
+    deps,
+    async start() {
+      const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+      await client.login(config.DISCORD_TOKEN);
+      await ready;
+      logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'connected to Discord');
+      try {
+        await registerCommands({
+          rest: client.rest,
+          applicationId: client.application?.id ?? client.user?.id ?? '',
+          guildId: config.DEV_GUILD_ID,
+          definitions: commands.map((c) => c.data),
+          meta,
+          logger,
+        });
+      } catch (err) {
+        // The bot still answers mentions; commands can be registered with npm run deploy-commands.
+        logger.error({ err }, 'could not register slash commands');
+      }
+    },
+    async stop() {
+      await chat.shutdown();
+      await client.destroy();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17-20 digits)');
+
+const DEFAULT_SYSTEM_PROMPT = [
+  'You are a helpful assistant in a Discord server, powered by Sogni Intelligence.',
+  'Several people may talk to you in one channel; each user message starts with the speaker\'s name.',
+  'Answer in Discord markdown. Be concise unless asked for detail.',
+].join(' ');
+
+const schema = z.object({
+  DISCORD_TOKEN: z.string({ error: 'is required' }).min(1, 'is required'),
+  SOGNI_API_KEY: z.string({ error: 'is required' }).min(1, 'is required'),
+  SOGNI_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.sogni.ai/v1'),
+  SOGNI_MODEL: z.string().min(1).default('qwen3.6-35b-a3b-gguf-iq4xs'),
+  SOGNI_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(5, 'must be at least 5')
+    .max(600, 'must be at most 600')
+    .default(90),
+  STORE_URL: z
+    .string()
+    .regex(/^sqlite:\/\/.+/, 'must be a sqlite:// URL such as sqlite://data/bot.sqlite')
+    .default('sqlite://data/bot.sqlite'),
+  SYSTEM_PROMPT: z.string().max(8000, 'must be at most 8000 characters').default(DEFAULT_SYSTEM_PROMPT),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEV_GUILD_ID: snowflake.optional(),
+  DISCORD_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+});
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+/** Every problem with the environment, reported together. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Parses and validates the environment once. Empty strings count as unset, so a
+ * `.env` copied from `.env.example` with blanks falls back to the defaults.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const present = Object.fromEntries(
+    Object.keys(schema.shape)
+      .map((key) => [key, env[key]?.trim()] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'} ${issue.message}`));
+  }
+  return Object.freeze(result.data);
+}

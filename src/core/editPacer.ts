@@ -1,0 +1,154 @@
+/**
+ * Discord allows about 5 message creates/edits per 5 seconds in one channel. Every answer
+ * streaming in a channel draws from that one budget, so the pacing lives per channel, not
+ * per message and not per bot.
+ */
+export interface PacerOptions {
+  /** Operations allowed per window (Discord: 5). */
+  limit: number;
+  /** The window, in ms (Discord: 5000). */
+  windowMs: number;
+  /**
+   * Added to the window: our clock starts when we send, Discord's when the request lands,
+   * and REST latency varies, so an exact 5-in-5000 ms schedule would brush the limit.
+   */
+  marginMs: number;
+}
+
+export const DISCORD_CHANNEL_LIMITS: PacerOptions = { limit: 5, windowMs: 5000, marginMs: 250 };
+
+/** Creates go first: the first visible text of an answer matters more than one more edit. */
+export type Urgency = 'create' | 'edit';
+
+interface Waiter {
+  urgency: Urgency;
+  resolve: () => void;
+}
+
+/**
+ * Hands out a channel's send slots. Edits are spread evenly (one per window/limit ms, about
+ * one a second) so concurrent answers in a channel take turns; creates skip the spacing but
+ * never the window. Over any window plus margin, at most `limit` slots are granted.
+ */
+export class ChannelPacer {
+  readonly #options: PacerOptions;
+  /** Grant times of the most recent slots, oldest first, at most `limit` long. */
+  readonly #grants: number[] = [];
+  readonly #waiters: Waiter[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pausedUntil = 0;
+
+  constructor(options: PacerOptions = DISCORD_CHANNEL_LIMITS) {
+    this.#options = options;
+  }
+
+  get spacingMs(): number {
+    return this.#options.windowMs / this.#options.limit;
+  }
+
+  /** Number of callers waiting for a slot. */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
+  /** Resolves when the caller may send one create or edit in this channel. */
+  acquire(urgency: Urgency): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter = { urgency, resolve };
+      if (urgency === 'create') {
+        const firstEdit = this.#waiters.findIndex((w) => w.urgency === 'edit');
+        this.#waiters.splice(firstEdit < 0 ? this.#waiters.length : firstEdit, 0, waiter);
+      } else {
+        this.#waiters.push(waiter);
+      }
+      this.#reschedule();
+    });
+  }
+
+  /** Holds every slot until `until` (ms since epoch): Discord told us to back off. */
+  pauseUntil(until: number): void {
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.#reschedule();
+  }
+
+  /** A new waiter or a pause may change who goes next and when: plan again from now. */
+  #reschedule(): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#pump();
+  }
+
+  /** True when nothing is waiting and no recent grant limits the next one (safe to forget). */
+  idle(now = Date.now()): boolean {
+    const last = this.#grants[this.#grants.length - 1];
+    return (
+      this.#waiters.length === 0 &&
+      now >= this.#pausedUntil &&
+      (last === undefined || now - last > this.#options.windowMs + this.#options.marginMs)
+    );
+  }
+
+  #nextAllowed(urgency: Urgency): number {
+    const { limit, windowMs, marginMs } = this.#options;
+    let at = this.#pausedUntil;
+    if (this.#grants.length >= limit) at = Math.max(at, (this.#grants[0] as number) + windowMs + marginMs);
+    const last = this.#grants[this.#grants.length - 1];
+    if (urgency === 'edit' && last !== undefined) at = Math.max(at, last + this.spacingMs);
+    return at;
+  }
+
+  #pump(): void {
+    if (this.#timer) return;
+    for (;;) {
+      const head = this.#waiters[0];
+      if (!head) return;
+      const now = Date.now();
+      const at = this.#nextAllowed(head.urgency);
+      if (at > now) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#pump();
+        }, at - now);
+        return;
+      }
+      this.#waiters.shift();
+      this.#grants.push(now);
+      if (this.#grants.length > this.#options.limit) this.#grants.shift();
+      head.resolve();
+    }
+  }
+}
+
+/** One pacer per channel, created on first use and dropped once idle. */
+export class PacerRegistry {
+  readonly #pacers = new Map<string, ChannelPacer>();
+  readonly #options: PacerOptions;
+
+  constructor(options: PacerOptions = DISCORD_CHANNEL_LIMITS) {
+    this.#options = options;
+  }
+
+  for(channelId: string): ChannelPacer {
+    let pacer = this.#pacers.get(channelId);
+    if (!pacer) {
+      this.#sweep();
+      pacer = new ChannelPacer(this.#options);
+      this.#pacers.set(channelId, pacer);
+    }
+    return pacer;
+  }
+
+  get size(): number {
+    return this.#pacers.size;
+  }
+
+  /** Bounded memory: forget pacers whose history no longer constrains anything. */
+  #sweep(): void {
+    if (this.#pacers.size < 256) return;
+    const now = Date.now();
+    for (const [id, pacer] of this.#pacers) if (pacer.idle(now)) this.#pacers.delete(id);
+  }
+}

@@ -1,0 +1,14 @@
+import type { ChatService } from './chat/chatService.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { ModelCatalog } from './sogni/modelCatalog.js';
+import type { HistoryStore } from './store/historyStore.js';
+
+/** Everything a handler needs, built once in createBot and passed down. */
+export interface Deps {
+  config: Config;
+  logger: Logger;
+  chat: ChatService;
+  history: HistoryStore;
+  models: ModelCatalog;
+}

@@ -1,0 +1,43 @@
+import type { Message } from 'discord.js';
+import type { Deps } from '../deps.js';
+import { displayName, isAddressedToBot, promptFromMessage } from './prompt.js';
+import { SAFE_MENTIONS } from './safeMentions.js';
+import { messageReplySurface } from './surfaces.js';
+
+const EMPTY_MENTION_HINT = 'Hi! Mention me with a question, for example: “@me what is a good name for a cat?”, or use `/ask`.';
+
+/** Answers messages that mention the bot or reply to it, in guild text channels and threads. */
+export function createMessageHandler(deps: Deps) {
+  return async (message: Message): Promise<void> => {
+    const botId = message.client.user.id;
+    if (message.author.bot || message.webhookId || message.system) return;
+    if (!message.inGuild()) return;
+    if (!isAddressedToBot(message, botId)) return;
+
+    const logger = deps.logger.child({
+      guildId: message.guildId,
+      channelId: message.channelId,
+      userId: message.author.id,
+      messageId: message.id,
+    });
+    try {
+      const text = promptFromMessage(message, botId);
+      if (!text) {
+        await message.reply({ content: EMPTY_MENTION_HINT, allowedMentions: SAFE_MENTIONS, failIfNotExists: false });
+        return;
+      }
+      await deps.chat.answer({
+        channelId: message.channelId,
+        guildId: message.guildId,
+        userId: message.author.id,
+        userName: displayName(message.member, message.author),
+        text,
+        model: deps.config.SOGNI_MODEL,
+        surface: messageReplySurface(message),
+        logger,
+      });
+    } catch (err) {
+      logger.error({ err }, 'mention handler failed');
+    }
+  };
+}

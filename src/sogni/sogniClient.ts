@@ -1,0 +1,146 @@
+import OpenAI from 'openai';
+import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import type { ChatMessage } from '../core/history.js';
+
+/** Token counts Sogni reports at the end of a stream (`stream_options.include_usage`). */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+export interface ChatDelta {
+  content?: string;
+  /** Reasoning that arrived outside the content (`reasoning_content`). */
+  reasoning?: string;
+}
+
+/** Sogni-only body fields; the SDK forwards them as they are. */
+interface SogniChatFields {
+  /** Sogni injects paid media tools unless told otherwise: chat text asks for none. */
+  sogni_tools: boolean | 'none' | 'creative-tools' | 'creative-agent';
+}
+
+export interface StreamChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  /** Aborting stops the upstream request, so no more tokens are paid for. */
+  signal: AbortSignal;
+}
+
+export interface StreamResult {
+  usage?: Usage;
+  finishReason?: string;
+}
+
+/** Thrown when Sogni sends nothing for longer than the idle timeout. */
+export class SogniTimeoutError extends Error {
+  constructor(readonly seconds: number) {
+    super(`Sogni sent nothing for ${seconds} s`);
+    this.name = 'SogniTimeoutError';
+  }
+}
+
+/** Thrown when the stream ends without a finish reason: the connection dropped mid-answer. */
+export class SogniStreamDroppedError extends Error {
+  constructor() {
+    super('The stream from Sogni ended before the answer finished');
+    this.name = 'SogniStreamDroppedError';
+  }
+}
+
+export interface SogniOptions {
+  apiKey: string;
+  baseURL: string;
+  /** Longest silence (no bytes) tolerated from Sogni, in seconds. */
+  timeoutSeconds: number;
+}
+
+/** The bot's view of Sogni's OpenAI-compatible API, through the official openai SDK. */
+export class Sogni {
+  readonly #openai: OpenAI;
+  readonly #timeoutSeconds: number;
+
+  constructor({ apiKey, baseURL, timeoutSeconds }: SogniOptions) {
+    this.#timeoutSeconds = timeoutSeconds;
+    this.#openai = new OpenAI({
+      apiKey,
+      baseURL,
+      timeout: timeoutSeconds * 1000,
+      // A chat user waits on this: fail fast with a clear line instead of silent retries
+      // (a 429's Retry-After could otherwise hold the answer for a minute).
+      maxRetries: 0,
+      // The SDK would print unparsable stream chunks to the console; the bot logs failures itself.
+      logLevel: 'off',
+    });
+  }
+
+  /**
+   * Streams a chat completion. Yields content and reasoning deltas as they arrive and
+   * returns the usage and finish reason. Throws SogniTimeoutError when Sogni goes quiet
+   * for too long, SogniStreamDroppedError when the stream ends without finishing, the
+   * SDK's APIError for HTTP and in-stream errors; returns early, without error, when
+   * `signal` aborts.
+   */
+  async *streamChat({ model, messages, signal }: StreamChatRequest): AsyncGenerator<ChatDelta, StreamResult> {
+    const idle = new AbortController();
+    let timedOut = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        idle.abort();
+      }, this.#timeoutSeconds * 1000);
+    };
+    const body: ChatCompletionCreateParamsStreaming & SogniChatFields = {
+      model,
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+      sogni_tools: false,
+    };
+    const result: StreamResult = {};
+    arm();
+    try {
+      const stream = await this.#openai.chat.completions.create(body, { signal: AbortSignal.any([signal, idle.signal]) });
+      for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+        arm();
+        if (chunk.usage) result.usage = toUsage(chunk.usage);
+        const choice = chunk.choices?.[0];
+        if (!choice) continue;
+        if (choice.finish_reason) result.finishReason = choice.finish_reason;
+        const delta = choice.delta as (typeof choice.delta & { reasoning_content?: unknown; reasoning?: unknown }) | undefined;
+        const reasoning = delta?.reasoning_content ?? delta?.reasoning;
+        const out: ChatDelta = {};
+        if (typeof delta?.content === 'string' && delta.content) out.content = delta.content;
+        if (typeof reasoning === 'string' && reasoning) out.reasoning = reasoning;
+        if (out.content !== undefined || out.reasoning !== undefined) yield out;
+      }
+    } catch (err) {
+      if (timedOut) throw new SogniTimeoutError(this.#timeoutSeconds);
+      if (signal.aborted) return result;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    // The SDK ends quietly when aborted; tell the two aborts apart.
+    if (timedOut) throw new SogniTimeoutError(this.#timeoutSeconds);
+    if (signal.aborted) return result;
+    if (!result.finishReason) throw new SogniStreamDroppedError();
+    return result;
+  }
+
+  /** Model ids from GET /v1/models. */
+  async listModels(signal?: AbortSignal): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const model of this.#openai.models.list(signal ? { signal } : undefined)) ids.push(model.id);
+    return ids;
+  }
+}
+
+function toUsage(raw: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number }): Usage {
+  const promptTokens = Number(raw.prompt_tokens ?? 0);
+  const completionTokens = Number(raw.completion_tokens ?? 0);
+  return { promptTokens, completionTokens, totalTokens: Number(raw.total_tokens ?? promptTokens + completionTokens) };
+}
