@@ -1,0 +1,652 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { snowflake } from './snowflake.js';
+
+/**
+ * A small Discord on 127.0.0.1: REST v10 and a gateway v10 WebSocket, enough for the real
+ * discord.js client to log in, receive messages and interactions, and send, edit and
+ * follow up. It records every REST call and applies Discord-like per-channel rate limits
+ * with Discord's headers, so tests can assert on what the bot actually sent.
+ */
+
+export interface RecordedCall {
+  method: string;
+  /** Decoded path below /api/v10, e.g. `/channels/1/messages`. */
+  path: string;
+  query: URLSearchParams;
+  body: unknown;
+  status: number;
+  at: number;
+  /** Channel whose budget the call drew from, if any. */
+  channelId?: string;
+}
+
+export interface FakeUser {
+  id: string;
+  username: string;
+  global_name: string | null;
+  discriminator: string;
+  avatar: null;
+  bot?: boolean;
+}
+
+export interface FakeMessage {
+  id: string;
+  channel_id: string;
+  guild_id?: string;
+  author: FakeUser;
+  content: string;
+  timestamp: string;
+  edited_timestamp: string | null;
+  tts: boolean;
+  mention_everyone: boolean;
+  mentions: FakeUser[];
+  mention_roles: string[];
+  attachments: unknown[];
+  embeds: unknown[];
+  components: unknown[];
+  pinned: boolean;
+  type: number;
+  flags: number;
+  message_reference?: { message_id: string; channel_id: string; guild_id?: string };
+  referenced_message?: FakeMessage | null;
+  webhook_id?: string;
+  application_id?: string;
+  /** Every content this message has shown, in order (creates and edits). */
+  history: string[];
+  deleted?: boolean;
+}
+
+interface InteractionRecord {
+  id: string;
+  token: string;
+  channelId: string;
+  guildId: string;
+  callbacks: unknown[];
+  originalId?: string;
+  ephemeral: boolean;
+}
+
+export interface RateLimitOptions {
+  /** Creates/edits per window per channel (Discord: 5 per 5 s). */
+  limit: number;
+  windowMs: number;
+  /** Requests per second for the whole bot (Discord: 50). */
+  globalPerSecond: number;
+}
+
+export interface FakeDiscordOptions {
+  token?: string;
+  /** Delay before each REST response, in ms. */
+  latencyMs?: number;
+  rateLimit?: Partial<RateLimitOptions> | false;
+}
+
+type Fault = (call: { method: string; path: string; channelId?: string }) => { status: number; body: unknown } | undefined;
+
+const API = '/api/v10';
+const ALL_PERMISSIONS = '2251799813685247';
+
+export class FakeDiscord {
+  readonly token: string;
+  readonly botUser: FakeUser;
+  readonly applicationId: string;
+  readonly guildId = snowflake();
+  readonly channelId = snowflake();
+  readonly otherChannelId = snowflake();
+  readonly calls: RecordedCall[] = [];
+  readonly messages = new Map<string, FakeMessage>();
+  readonly interactions = new Map<string, InteractionRecord>();
+  /** Number of 429 responses sent. */
+  rateLimited = 0;
+  latencyMs: number;
+  rateLimit: RateLimitOptions | false;
+  readonly #server: Server;
+  readonly #wss: WebSocketServer;
+  readonly #sockets = new Set<WebSocket>();
+  readonly #bucketLog = new Map<string, number[]>();
+  readonly #globalLog: number[] = [];
+  readonly #faults: Fault[] = [];
+  readonly #commands = new Map<string, unknown[]>();
+  #seq = 0;
+  #port = 0;
+
+  constructor(options: FakeDiscordOptions = {}) {
+    this.token = options.token ?? 'fake-bot-token.for-tests-only';
+    this.applicationId = snowflake();
+    this.botUser = { id: this.applicationId, username: 'Sogni', global_name: 'Sogni', discriminator: '0', avatar: null, bot: true };
+    this.latencyMs = options.latencyMs ?? 0;
+    this.rateLimit =
+      options.rateLimit === false ? false : { limit: 5, windowMs: 5000, globalPerSecond: 50, ...(options.rateLimit ?? {}) };
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#wss = new WebSocketServer({ noServer: true });
+    this.#server.on('upgrade', (req, socket, head) => {
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onSocket(ws));
+    });
+  }
+
+  async start(): Promise<this> {
+    this.#server.listen(0, '127.0.0.1');
+    await once(this.#server, 'listening');
+    this.#port = (this.#server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** The REST base discord.js is given as `rest.api`. */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.#port}/api`;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  get gatewayUrl(): string {
+    return `ws://127.0.0.1:${this.#port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const ws of this.#sockets) ws.terminate();
+    this.#wss.close();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Makes the next matching requests fail: return a response to inject, or undefined to pass. */
+  addFault(fault: Fault): () => void {
+    this.#faults.push(fault);
+    return () => {
+      const i = this.#faults.indexOf(fault);
+      if (i >= 0) this.#faults.splice(i, 1);
+    };
+  }
+
+  /** Slash commands registered, by scope (`global` or a guild id). */
+  registeredCommands(scope: string): unknown[] | undefined {
+    return this.#commands.get(scope);
+  }
+
+  // ——— what users do ———
+
+  user(name = 'alice'): FakeUser {
+    return { id: snowflake(), username: name, global_name: name[0]?.toUpperCase() + name.slice(1), discriminator: '0', avatar: null };
+  }
+
+  /** A user posts a message in a channel (dispatched as MESSAGE_CREATE). */
+  postUserMessage(options: {
+    content: string;
+    author?: FakeUser;
+    channelId?: string;
+    mentionBot?: boolean;
+    replyTo?: string;
+    mentions?: FakeUser[];
+    attachments?: unknown[];
+  }): FakeMessage {
+    const author = options.author ?? this.user();
+    const mentionBot = options.mentionBot ?? true;
+    const content = mentionBot ? `<@${this.botUser.id}> ${options.content}` : options.content;
+    const referenced = options.replyTo ? this.messages.get(options.replyTo) : undefined;
+    const message = this.#newMessage(options.channelId ?? this.channelId, author, content, {
+      mentions: [...(mentionBot ? [this.botUser] : []), ...(options.mentions ?? [])],
+      attachments: options.attachments ?? [],
+      ...(referenced
+        ? {
+            type: 19,
+            message_reference: { message_id: referenced.id, channel_id: referenced.channel_id, guild_id: this.guildId },
+            referenced_message: referenced,
+          }
+        : {}),
+    });
+    this.dispatch('MESSAGE_CREATE', { ...wire(message), member: this.#member(author) });
+    return message;
+  }
+
+  /** A user runs a slash command (dispatched as INTERACTION_CREATE). */
+  runCommand(options: {
+    name: string;
+    options?: { name: string; type: number; value: unknown; focused?: boolean }[];
+    user?: FakeUser;
+    channelId?: string;
+    type?: 2 | 4;
+    permissions?: string;
+    guild?: boolean;
+  }): InteractionRecord {
+    const user = options.user ?? this.user();
+    const channelId = options.channelId ?? this.channelId;
+    const record: InteractionRecord = {
+      id: snowflake(),
+      token: `interaction-token-${snowflake()}-${'x'.repeat(40)}`,
+      channelId,
+      guildId: this.guildId,
+      callbacks: [],
+      ephemeral: false,
+    };
+    this.interactions.set(record.token, record);
+    const inGuild = options.guild ?? true;
+    this.dispatch('INTERACTION_CREATE', {
+      id: record.id,
+      application_id: this.applicationId,
+      type: options.type ?? 2,
+      data: { id: snowflake(), name: options.name, type: 1, options: options.options ?? [] },
+      ...(inGuild
+        ? {
+            guild_id: this.guildId,
+            channel_id: channelId,
+            channel: { id: channelId, type: 0, guild_id: this.guildId, name: 'general', position: 0, permission_overwrites: [] },
+            member: { ...this.#member(user), permissions: options.permissions ?? ALL_PERMISSIONS },
+            context: 0,
+          }
+        : { channel_id: channelId, channel: { id: channelId, type: 1, recipients: [user] }, user, context: 1 }),
+      token: record.token,
+      version: 1,
+      app_permissions: ALL_PERMISSIONS,
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': this.guildId },
+      attachment_size_limit: 10 * 1024 * 1024,
+    });
+    return record;
+  }
+
+  /** A user deletes a message (later edits get 404 Unknown Message). */
+  deleteMessage(id: string): void {
+    const message = this.messages.get(id);
+    if (message) message.deleted = true;
+  }
+
+  /** Messages the bot posted in a channel (not deleted), oldest first. */
+  botMessages(channelId = this.channelId): FakeMessage[] {
+    return [...this.messages.values()].filter((m) => m.author.id === this.botUser.id && m.channel_id === channelId);
+  }
+
+  /** Resolves when the predicate holds, checking after every call; rejects after timeoutMs. */
+  async waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = predicate();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error('FakeDiscord.waitFor timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  dispatch(t: string, d: unknown): void {
+    const payload = JSON.stringify({ op: 0, t, s: ++this.#seq, d });
+    for (const ws of this.#sockets) if ((ws as WebSocket & { identified?: boolean }).identified) ws.send(payload);
+  }
+
+  // ——— gateway ———
+
+  #onSocket(ws: WebSocket): void {
+    this.#sockets.add(ws);
+    ws.on('close', () => this.#sockets.delete(ws));
+    ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 }, s: null, t: null }));
+    ws.on('message', (raw) => {
+      const packet = JSON.parse(String(raw)) as { op: number; d: Record<string, unknown> };
+      if (packet.op === 1) ws.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
+      if (packet.op === 2) {
+        if (packet.d['token'] !== this.token) {
+          ws.close(4004, 'Authentication failed.');
+          return;
+        }
+        (ws as WebSocket & { identified?: boolean }).identified = true;
+        this.#sendTo(ws, 'READY', {
+          v: 10,
+          user: this.botUser,
+          guilds: [{ id: this.guildId, unavailable: true }],
+          session_id: `session-${snowflake()}`,
+          resume_gateway_url: this.gatewayUrl,
+          shard: [0, 1],
+          application: { id: this.applicationId, flags: 0 },
+        });
+        this.#sendTo(ws, 'GUILD_CREATE', this.#guildPayload());
+      }
+      if (packet.op === 6) {
+        (ws as WebSocket & { identified?: boolean }).identified = true;
+        this.#sendTo(ws, 'RESUMED', {});
+      }
+    });
+  }
+
+  #sendTo(ws: WebSocket, t: string, d: unknown): void {
+    ws.send(JSON.stringify({ op: 0, t, s: ++this.#seq, d }));
+  }
+
+  #guildPayload(): unknown {
+    const channel = (id: string, name: string) => ({ id, type: 0, guild_id: this.guildId, name, position: 0, permission_overwrites: [] });
+    return {
+      id: this.guildId,
+      name: 'Test Server',
+      icon: null,
+      owner_id: snowflake(),
+      afk_timeout: 300,
+      verification_level: 0,
+      default_message_notifications: 0,
+      explicit_content_filter: 0,
+      mfa_level: 0,
+      premium_tier: 0,
+      system_channel_flags: 0,
+      nsfw_level: 0,
+      preferred_locale: 'en-US',
+      features: [],
+      emojis: [],
+      stickers: [],
+      roles: [
+        {
+          id: this.guildId,
+          name: '@everyone',
+          permissions: '1071698660929',
+          position: 0,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        },
+      ],
+      member_count: 2,
+      large: false,
+      unavailable: false,
+      joined_at: new Date().toISOString(),
+      members: [this.#member(this.botUser)],
+      channels: [channel(this.channelId, 'general'), channel(this.otherChannelId, 'random')],
+      threads: [],
+      presences: [],
+      voice_states: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+    };
+  }
+
+  #member(user: FakeUser) {
+    return { user, roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0, nick: null };
+  }
+
+  // ——— REST ———
+
+  #newMessage(channelId: string, author: FakeUser, content: string, extra: Partial<FakeMessage> = {}): FakeMessage {
+    const message: FakeMessage = {
+      id: snowflake(),
+      channel_id: channelId,
+      guild_id: this.guildId,
+      author,
+      content,
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: [],
+      embeds: [],
+      components: [],
+      pinned: false,
+      type: 0,
+      flags: 0,
+      history: [content],
+      ...extra,
+    };
+    this.messages.set(message.id, message);
+    return message;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.baseUrl);
+    const raw = await readBody(req);
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    const path = decodeURIComponent(url.pathname.startsWith(API) ? url.pathname.slice(API.length) : url.pathname);
+    const method = req.method ?? 'GET';
+    let body: unknown = raw;
+    if (raw && (req.headers['content-type'] ?? '').includes('application/json')) body = JSON.parse(raw);
+    if (req.headers['content-type']?.includes('multipart/form-data')) body = parseMultipartJson(raw);
+
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}, channelId?: string) => {
+      this.calls.push({ method, path, query: url.searchParams, body, status, at: Date.now(), ...(channelId ? { channelId } : {}) });
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(payload === undefined ? undefined : JSON.stringify(payload));
+    };
+
+    if (!path.startsWith('/interactions/') && req.headers.authorization !== `Bot ${this.token}`) {
+      send(401, { message: '401: Unauthorized', code: 0 });
+      return;
+    }
+    const route = this.#route(method, path);
+    const fault = this.#faults.map((f) => f({ method, path, ...(route.channelId ? { channelId: route.channelId } : {}) })).find(Boolean);
+    if (fault) {
+      send(fault.status, fault.body, {}, route.channelId);
+      return;
+    }
+    const limited = this.#checkRateLimit(route.channelId);
+    if (limited.status === 429) {
+      this.rateLimited += 1;
+      send(429, limited.body, limited.headers, route.channelId);
+      return;
+    }
+    try {
+      const [status, payload] = route.handler(body, url.searchParams);
+      send(status, payload, limited.headers, route.channelId);
+    } catch (err) {
+      send(500, { message: String(err), code: 0 });
+    }
+  }
+
+  #checkRateLimit(channelId: string | undefined): { status: number; headers: Record<string, string>; body?: unknown } {
+    if (!this.rateLimit) return { status: 200, headers: {} };
+    const now = Date.now();
+    const { limit, windowMs, globalPerSecond } = this.rateLimit;
+    while (this.#globalLog.length && now - (this.#globalLog[0] as number) >= 1000) this.#globalLog.shift();
+    if (this.#globalLog.length >= globalPerSecond) {
+      const retry = (1000 - (now - (this.#globalLog[0] as number))) / 1000;
+      return {
+        status: 429,
+        headers: { 'retry-after': retry.toFixed(3), 'x-ratelimit-global': 'true', 'x-ratelimit-scope': 'global' },
+        body: { message: 'You are being rate limited.', retry_after: retry, global: true },
+      };
+    }
+    this.#globalLog.push(now);
+    if (!channelId) return { status: 200, headers: {} };
+    const log = this.#bucketLog.get(channelId) ?? [];
+    while (log.length && now - (log[0] as number) >= windowMs) log.shift();
+    this.#bucketLog.set(channelId, log);
+    const resetAfter = (oldest: number) => Math.max(0, (oldest + windowMs - now) / 1000);
+    if (log.length >= limit) {
+      const retry = resetAfter(log[0] as number);
+      return {
+        status: 429,
+        headers: {
+          'retry-after': String(Math.ceil(retry)),
+          'x-ratelimit-limit': String(limit),
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': ((now + retry * 1000) / 1000).toFixed(3),
+          'x-ratelimit-reset-after': retry.toFixed(3),
+          'x-ratelimit-bucket': `channel-${channelId}`,
+          'x-ratelimit-scope': 'user',
+        },
+        body: { message: 'You are being rate limited.', retry_after: retry, global: false },
+      };
+    }
+    log.push(now);
+    const retry = resetAfter(log[0] as number);
+    return {
+      status: 200,
+      headers: {
+        'x-ratelimit-limit': String(limit),
+        'x-ratelimit-remaining': String(limit - log.length),
+        'x-ratelimit-reset': ((now + retry * 1000) / 1000).toFixed(3),
+        'x-ratelimit-reset-after': retry.toFixed(3),
+        'x-ratelimit-bucket': `channel-${channelId}`,
+      },
+    };
+  }
+
+  #route(method: string, path: string): { channelId?: string; handler: (body: unknown, query: URLSearchParams) => [number, unknown] } {
+    const parts = path.split('/').filter(Boolean);
+    const notFound = { handler: (): [number, unknown] => [404, { message: '404: Not Found', code: 0 }] };
+    const unknownMessage: [number, unknown] = [404, { message: 'Unknown Message', code: 10008 }];
+
+    if (method === 'GET' && path === '/gateway/bot') {
+      return {
+        handler: () => [
+          200,
+          {
+            url: this.gatewayUrl,
+            shards: 1,
+            session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
+          },
+        ],
+      };
+    }
+    if (method === 'GET' && path === '/users/@me') return { handler: () => [200, this.botUser] };
+    if (method === 'GET' && path === '/applications/@me') {
+      return { handler: () => [200, { id: this.applicationId, name: 'Sogni', flags: 0, bot: this.botUser }] };
+    }
+    if (parts[0] === 'applications' && method === 'PUT' && parts.at(-1) === 'commands') {
+      const scope = parts[2] === 'guilds' ? (parts[3] as string) : 'global';
+      return {
+        handler: (body) => {
+          const list = (body as Record<string, unknown>[]).map((c) => ({ ...c, id: snowflake(), application_id: this.applicationId, version: snowflake() }));
+          this.#commands.set(scope, list);
+          return [200, list];
+        },
+      };
+    }
+    if (parts[0] === 'channels' && parts[1]) {
+      const channelId = parts[1];
+      if (parts[2] === 'typing' && method === 'POST') return { handler: () => [204, undefined] };
+      if (parts[2] === 'messages' && parts.length === 3 && method === 'POST') {
+        return {
+          channelId,
+          handler: (body) => {
+            const payload = body as { content?: string; message_reference?: { message_id: string } };
+            const ref = payload.message_reference ? this.messages.get(payload.message_reference.message_id) : undefined;
+            const message = this.#newMessage(channelId, this.botUser, payload.content ?? '', {
+              ...(ref
+                ? {
+                    type: 19,
+                    message_reference: { message_id: ref.id, channel_id: channelId, guild_id: this.guildId },
+                    referenced_message: ref,
+                  }
+                : {}),
+            });
+            this.dispatch('MESSAGE_CREATE', wire(message));
+            return [200, wire(message)];
+          },
+        };
+      }
+      if (parts[2] === 'messages' && parts[3]) {
+        const id = parts[3];
+        if (method === 'PATCH') {
+          return {
+            channelId,
+            handler: (body) => {
+              const message = this.messages.get(id);
+              if (!message || message.deleted) return unknownMessage;
+              this.#applyEdit(message, body as { content?: string });
+              return [200, wire(message)];
+            },
+          };
+        }
+        if (method === 'GET') {
+          return {
+            handler: () => {
+              const message = this.messages.get(id);
+              return message && !message.deleted ? [200, wire(message)] : unknownMessage;
+            },
+          };
+        }
+      }
+    }
+    if (parts[0] === 'interactions' && parts[3] === 'callback' && method === 'POST') {
+      const record = this.interactions.get(parts[2] ?? '');
+      return {
+        handler: (body) => {
+          if (!record) return [404, { message: 'Unknown interaction', code: 10062 }];
+          const payload = body as { type: number; data?: { content?: string; flags?: number } };
+          if (record.callbacks.length > 0) return [400, { message: 'Interaction has already been acknowledged.', code: 40060 }];
+          record.callbacks.push(payload);
+          record.ephemeral = ((payload.data?.flags ?? 0) & 64) !== 0;
+          if (payload.type === 4 || payload.type === 5) {
+            const original = this.#newMessage(record.channelId, this.botUser, payload.data?.content ?? '', {
+              flags: payload.data?.flags ?? 0,
+              webhook_id: this.applicationId,
+              application_id: this.applicationId,
+            });
+            record.originalId = original.id;
+          }
+          return [204, undefined];
+        },
+      };
+    }
+    if (parts[0] === 'webhooks' && parts[2]) {
+      const record = this.interactions.get(parts[2]);
+      if (!record) return { handler: () => [404, { message: 'Unknown Webhook', code: 10015 }] };
+      const channelId = record.channelId;
+      if (method === 'POST' && parts.length === 3) {
+        return {
+          channelId,
+          handler: (body) => {
+            const payload = body as { content?: string; flags?: number };
+            const message = this.#newMessage(channelId, this.botUser, payload.content ?? '', {
+              flags: payload.flags ?? 0,
+              webhook_id: this.applicationId,
+              application_id: this.applicationId,
+            });
+            return [200, wire(message)];
+          },
+        };
+      }
+      if (parts[3] === 'messages' && parts[4]) {
+        const id = parts[4] === '@original' ? record.originalId : parts[4];
+        if (method === 'PATCH') {
+          return {
+            channelId,
+            handler: (body) => {
+              const message = id ? this.messages.get(id) : undefined;
+              if (!message || message.deleted) return unknownMessage;
+              this.#applyEdit(message, body as { content?: string });
+              return [200, wire(message)];
+            },
+          };
+        }
+        if (method === 'GET') {
+          return {
+            handler: () => {
+              const message = id ? this.messages.get(id) : undefined;
+              return message && !message.deleted ? [200, wire(message)] : unknownMessage;
+            },
+          };
+        }
+      }
+    }
+    return notFound;
+  }
+
+  #applyEdit(message: FakeMessage, body: { content?: string }): void {
+    if (body.content !== undefined) {
+      message.content = body.content;
+      message.history.push(body.content);
+    }
+    message.edited_timestamp = new Date().toISOString();
+  }
+}
+
+/** The message as Discord sends it (without the fake's bookkeeping). */
+function wire(message: FakeMessage): Omit<FakeMessage, 'history' | 'deleted'> {
+  const { history: _history, deleted: _deleted, referenced_message, ...rest } = message;
+  return { ...rest, ...(referenced_message ? { referenced_message: wire(referenced_message) as FakeMessage } : {}) };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** discord.js sends `payload_json` in a multipart body when files are attached. */
+function parseMultipartJson(raw: string): unknown {
+  const match = /name="payload_json"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/.exec(raw);
+  return match?.[1] ? JSON.parse(match[1]) : {};
+}

@@ -1,0 +1,179 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A fake of Sogni's OpenAI-compatible API on 127.0.0.1, following ../shared/docs/sogni-api.md:
+ * SSE chat streams (`data: {...}` lines ending in `data: [DONE]`, usage in the last chunk
+ * when `stream_options.include_usage` is set), the `{error:{message,type,code}}` envelope,
+ * and GET /v1/models. Each test scripts what the next answers look like.
+ */
+
+export type Script =
+  | {
+      kind: 'stream';
+      /** Content deltas, sent in order. */
+      deltas: string[];
+      /** Reasoning deltas sent first as `reasoning_content`. */
+      reasoning?: string[];
+      /** Pause between deltas, in ms. */
+      intervalMs?: number;
+      usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+      /** Close the connection after this many deltas, without finishing. */
+      dropAfter?: number;
+      /** Stop sending (but keep the connection open) after this many deltas. */
+      stallAfter?: number;
+      /** Send a line that is not JSON after this many deltas. */
+      malformedAfter?: number;
+      /** Send an in-stream error event after this many deltas. */
+      errorAfter?: { deltas: number; error: { message: string; type?: string; code?: string | number } };
+    }
+  | { kind: 'error'; status: number; body: unknown; headers?: Record<string, string> };
+
+export interface ChatCall {
+  body: Record<string, unknown>;
+  authorization: string | undefined;
+  /** Deltas written before the request ended. */
+  sent: number;
+  /** True when the client closed the connection before the answer finished. */
+  aborted: boolean;
+  finished: boolean;
+}
+
+export function words(text: string): string[] {
+  return text.match(/\S+\s*|\s+/g) ?? [];
+}
+
+export class FakeSogni {
+  readonly apiKey: string;
+  readonly calls: ChatCall[] = [];
+  models = ['qwen3.6-35b-a3b-gguf-iq4xs', 'qwen3.5-35b-a3b-abliterated-gguf-q4km'];
+  modelCalls = 0;
+  /** Decides the answer to each chat request; the default streams a fixed sentence. */
+  script: (body: Record<string, unknown>, index: number) => Script = () => ({
+    kind: 'stream',
+    deltas: words('Hello from the fake Sogni.'),
+  });
+  readonly #server: Server;
+  #port = 0;
+
+  constructor(apiKey = 'sk-fake-sogni-key-for-tests') {
+    this.apiKey = apiKey;
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+  }
+
+  async start(): Promise<this> {
+    this.#server.listen(0, '127.0.0.1');
+    await once(this.#server, 'listening');
+    this.#port = (this.#server.address() as AddressInfo).port;
+    return this;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.#port}/v1`;
+  }
+
+  async stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Every answer, in order, follows these scripts (the last one repeats). */
+  answerWith(...scripts: Script[]): void {
+    this.script = (_body, index) => scripts[Math.min(index, scripts.length - 1)] as Script;
+  }
+
+  async waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = predicate();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error('FakeSogni.waitFor timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${this.#port}`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const authorized = req.headers.authorization === `Bearer ${this.apiKey}`;
+    const json = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(payload));
+    };
+    if (!authorized) {
+      json(401, { error: { message: 'Invalid API key', type: 'authentication_error', code: 'invalid_api_key' } });
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/v1/models') {
+      this.modelCalls += 1;
+      json(200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'sogni' })) });
+      return;
+    }
+    if (req.method !== 'POST' || url.pathname !== '/v1/chat/completions') {
+      json(404, { error: { message: 'Not found', type: 'not_found_error', code: 'not_found' } });
+      return;
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+    const call: ChatCall = { body, authorization: req.headers.authorization, sent: 0, aborted: false, finished: false };
+    const index = this.calls.length;
+    this.calls.push(call);
+    const script = this.script(body, index);
+    if (script.kind === 'error') {
+      json(script.status, script.body, script.headers);
+      call.finished = true;
+      return;
+    }
+    await this.#stream(script, body, call, res);
+  }
+
+  async #stream(script: Extract<Script, { kind: 'stream' }>, body: Record<string, unknown>, call: ChatCall, res: ServerResponse) {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.on('close', () => {
+      if (!call.finished) call.aborted = true;
+    });
+    const id = `chatcmpl-${Date.now()}`;
+    const model = typeof body['model'] === 'string' ? body['model'] : 'qwen3.6-35b-a3b-gguf-iq4xs';
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+    const interval = script.intervalMs ?? 5;
+    const pause = () => new Promise((r) => setTimeout(r, interval));
+    const alive = () => !res.destroyed && !call.aborted;
+
+    res.write(chunk({ role: 'assistant', content: '' }));
+    for (const r of script.reasoning ?? []) {
+      if (!alive()) return;
+      res.write(chunk({ reasoning_content: r }));
+      await pause();
+    }
+    for (const [i, delta] of script.deltas.entries()) {
+      if (!alive()) return;
+      if (script.dropAfter === i) {
+        res.destroy();
+        return;
+      }
+      if (script.stallAfter === i) return; // keep the connection open, send nothing more
+      if (script.malformedAfter === i) res.write('data: {this is not json\n\n');
+      if (script.errorAfter?.deltas === i) {
+        res.write(`data: ${JSON.stringify({ error: script.errorAfter.error })}\n\n`);
+        call.finished = true;
+        res.end();
+        return;
+      }
+      res.write(chunk({ content: delta }));
+      call.sent += 1;
+      await pause();
+    }
+    if (!alive()) return;
+    res.write(chunk({}, 'stop'));
+    const includeUsage = (body['stream_options'] as { include_usage?: boolean } | undefined)?.include_usage;
+    if (includeUsage) {
+      const usage = script.usage ?? { prompt_tokens: 42, completion_tokens: script.deltas.length, total_tokens: 42 + script.deltas.length };
+      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model, choices: [], usage })}\n\n`);
+    }
+    res.write('data: [DONE]\n\n');
+    call.finished = true;
+    res.end();
+  }
+}
