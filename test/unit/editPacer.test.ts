@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ChannelPacer, PacerRegistry } from '../../src/core/editPacer.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Keeps `n` callers asking for slots of the given kind, and records when each slot is granted. */
+function demand(pacer: ChannelPacer, n: number, kind: 'create' | 'edit', grants: number[]) {
+  for (let i = 0; i < n; i++) void pacer.acquire(kind).then(() => grants.push(Date.now()));
+}
+
+function maxInWindow(times: number[], windowMs: number): number {
+  let best = 0;
+  for (const t of times) best = Math.max(best, times.filter((u) => u >= t && u < t + windowMs).length);
+  return best;
+}
+
+describe('ChannelPacer', () => {
+  it('spaces edits about one second apart', async () => {
+    const pacer = new ChannelPacer();
+    const grants: number[] = [];
+    demand(pacer, 4, 'edit', grants);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(grants.map((t) => t - 1_000_000)).toEqual([0, 1000, 2000, 3000]);
+  });
+
+  it('never grants more than 5 slots in any 5 s window plus margin, whatever the mix', async () => {
+    const pacer = new ChannelPacer();
+    const grants: number[] = [];
+    demand(pacer, 3, 'create', grants);
+    demand(pacer, 20, 'edit', grants);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(grants).toHaveLength(23);
+    expect(maxInWindow(grants, 5250)).toBeLessThanOrEqual(5);
+  });
+
+  it('lets a create jump ahead of waiting edits', async () => {
+    const pacer = new ChannelPacer();
+    const order: string[] = [];
+    void pacer.acquire('edit').then(() => order.push('edit1'));
+    void pacer.acquire('edit').then(() => order.push('edit2'));
+    void pacer.acquire('create').then(() => order.push('create'));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(order).toEqual(['edit1', 'create', 'edit2']);
+  });
+
+  it('grants a create at once, without the edit spacing', async () => {
+    const pacer = new ChannelPacer();
+    const grants: number[] = [];
+    demand(pacer, 1, 'edit', grants);
+    await vi.advanceTimersByTimeAsync(0);
+    demand(pacer, 1, 'create', grants);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(grants.map((t) => t - 1_000_000)).toEqual([0, 0]);
+  });
+
+  it('holds every slot while paused by a rate limit', async () => {
+    const pacer = new ChannelPacer();
+    pacer.pauseUntil(Date.now() + 3000);
+    const grants: number[] = [];
+    demand(pacer, 1, 'create', grants);
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(grants).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(grants).toHaveLength(1);
+  });
+});
+
+describe('PacerRegistry', () => {
+  it('shares one pacer per channel', () => {
+    const registry = new PacerRegistry();
+    expect(registry.for('a')).toBe(registry.for('a'));
+    expect(registry.for('a')).not.toBe(registry.for('b'));
+  });
+});
