@@ -17,8 +17,11 @@ export interface PacerOptions {
 
 export const DISCORD_CHANNEL_LIMITS: PacerOptions = { limit: 5, windowMs: 5000, marginMs: 250 };
 
-/** Creates go first: the first visible text of an answer matters more than one more edit. */
-export type Urgency = 'create' | 'edit';
+/**
+ * `urgent` (a new message, a final edit) goes first and skips the even spacing, never the
+ * window: the first text and the finished answer matter more than one more progress edit.
+ */
+export type Urgency = 'urgent' | 'paced';
 
 interface Waiter {
   urgency: Urgency;
@@ -26,9 +29,9 @@ interface Waiter {
 }
 
 /**
- * Hands out a channel's send slots. Edits are spread evenly (one per window/limit ms, about
- * one a second) so concurrent answers in a channel take turns; creates skip the spacing but
- * never the window. Over any window plus margin, at most `limit` slots are granted.
+ * Hands out a channel's send slots. Progress edits are spread evenly (one per window/limit
+ * ms, about one a second) so concurrent answers in a channel take turns; urgent sends skip
+ * the spacing but never the window. Over any window plus margin, at most `limit` slots are granted.
  */
 export class ChannelPacer {
   readonly #options: PacerOptions;
@@ -55,9 +58,9 @@ export class ChannelPacer {
   acquire(urgency: Urgency): Promise<void> {
     return new Promise((resolve) => {
       const waiter = { urgency, resolve };
-      if (urgency === 'create') {
-        const firstEdit = this.#waiters.findIndex((w) => w.urgency === 'edit');
-        this.#waiters.splice(firstEdit < 0 ? this.#waiters.length : firstEdit, 0, waiter);
+      if (urgency === 'urgent') {
+        const firstPaced = this.#waiters.findIndex((w) => w.urgency === 'paced');
+        this.#waiters.splice(firstPaced < 0 ? this.#waiters.length : firstPaced, 0, waiter);
       } else {
         this.#waiters.push(waiter);
       }
@@ -96,7 +99,7 @@ export class ChannelPacer {
     let at = this.#pausedUntil;
     if (this.#grants.length >= limit) at = Math.max(at, (this.#grants[0] as number) + windowMs + marginMs);
     const last = this.#grants[this.#grants.length - 1];
-    if (urgency === 'edit' && last !== undefined) at = Math.max(at, last + this.spacingMs);
+    if (urgency === 'paced' && last !== undefined) at = Math.max(at, last + this.spacingMs);
     return at;
   }
 

@@ -68,12 +68,16 @@ export class StreamRenderer<M> {
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #typingTimer: ReturnType<typeof setInterval> | undefined;
+  /** Resolves when finish() is called, cutting short the wait between progress edits. */
+  readonly #finishing: Promise<void>;
+  #markFinishing!: () => void;
 
   constructor(surface: ReplySurface<M>, pacer: ChannelPacer, options: RendererOptions) {
     this.#surface = surface;
     this.#pacer = pacer;
     this.#options = options;
     this.#minEditIntervalMs = options.minEditIntervalMs ?? 1000;
+    this.#finishing = new Promise((resolve) => (this.#markFinishing = resolve));
   }
 
   get gone(): boolean {
@@ -107,6 +111,7 @@ export class StreamRenderer<M> {
   async finish(text: string, notice?: string): Promise<RenderOutcome<M>> {
     this.#stopTyping();
     this.#final = finalChunks(text, notice);
+    this.#markFinishing();
     this.#kick();
     await this.#loop;
     return { delivered: !this.#gone, messages: this.#slots.map((s) => s.message) };
@@ -141,10 +146,10 @@ export class StreamRenderer<M> {
       const slot = this.#slots[index];
       if (slot) {
         const wait = slot.sentAt + this.#minEditIntervalMs - Date.now();
-        if (wait > 0 && !this.#final) await sleep(wait);
-        await this.#pacer.acquire('edit');
+        if (wait > 0 && !this.#final) await Promise.race([sleep(wait), this.#finishing]);
+        await this.#pacer.acquire(this.#final ? 'urgent' : 'paced');
       } else {
-        await this.#pacer.acquire('create');
+        await this.#pacer.acquire('urgent');
       }
       // Whatever arrived while we waited goes out now: the newest text, never a stale one.
       const content = this.#desired()[index];

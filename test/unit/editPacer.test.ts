@@ -9,7 +9,7 @@ afterEach(() => {
 });
 
 /** Keeps `n` callers asking for slots of the given kind, and records when each slot is granted. */
-function demand(pacer: ChannelPacer, n: number, kind: 'create' | 'edit', grants: number[]) {
+function demand(pacer: ChannelPacer, n: number, kind: 'urgent' | 'paced', grants: number[]) {
   for (let i = 0; i < n; i++) void pacer.acquire(kind).then(() => grants.push(Date.now()));
 }
 
@@ -23,7 +23,7 @@ describe('ChannelPacer', () => {
   it('spaces edits about one second apart', async () => {
     const pacer = new ChannelPacer();
     const grants: number[] = [];
-    demand(pacer, 4, 'edit', grants);
+    demand(pacer, 4, 'paced', grants);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(grants.map((t) => t - 1_000_000)).toEqual([0, 1000, 2000, 3000]);
   });
@@ -31,29 +31,29 @@ describe('ChannelPacer', () => {
   it('never grants more than 5 slots in any 5 s window plus margin, whatever the mix', async () => {
     const pacer = new ChannelPacer();
     const grants: number[] = [];
-    demand(pacer, 3, 'create', grants);
-    demand(pacer, 20, 'edit', grants);
+    demand(pacer, 3, 'urgent', grants);
+    demand(pacer, 20, 'paced', grants);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(grants).toHaveLength(23);
     expect(maxInWindow(grants, 5250)).toBeLessThanOrEqual(5);
   });
 
-  it('lets a create jump ahead of waiting edits', async () => {
+  it('lets an urgent send jump ahead of waiting edits', async () => {
     const pacer = new ChannelPacer();
     const order: string[] = [];
-    void pacer.acquire('edit').then(() => order.push('edit1'));
-    void pacer.acquire('edit').then(() => order.push('edit2'));
-    void pacer.acquire('create').then(() => order.push('create'));
+    void pacer.acquire('paced').then(() => order.push('edit1'));
+    void pacer.acquire('paced').then(() => order.push('edit2'));
+    void pacer.acquire('urgent').then(() => order.push('urgent'));
     await vi.advanceTimersByTimeAsync(5000);
-    expect(order).toEqual(['edit1', 'create', 'edit2']);
+    expect(order).toEqual(['edit1', 'urgent', 'edit2']);
   });
 
-  it('grants a create at once, without the edit spacing', async () => {
+  it('grants an urgent send at once, without the edit spacing', async () => {
     const pacer = new ChannelPacer();
     const grants: number[] = [];
-    demand(pacer, 1, 'edit', grants);
+    demand(pacer, 1, 'paced', grants);
     await vi.advanceTimersByTimeAsync(0);
-    demand(pacer, 1, 'create', grants);
+    demand(pacer, 1, 'urgent', grants);
     await vi.advanceTimersByTimeAsync(0);
     expect(grants.map((t) => t - 1_000_000)).toEqual([0, 0]);
   });
@@ -62,7 +62,7 @@ describe('ChannelPacer', () => {
     const pacer = new ChannelPacer();
     pacer.pauseUntil(Date.now() + 3000);
     const grants: number[] = [];
-    demand(pacer, 1, 'create', grants);
+    demand(pacer, 1, 'urgent', grants);
     await vi.advanceTimersByTimeAsync(2999);
     expect(grants).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1);
