@@ -101,9 +101,11 @@ export class Sogni {
       sogni_tools: false,
     };
     const result: StreamResult = {};
+    let streaming = false;
     arm();
     try {
       const stream = await this.#openai.chat.completions.create(body, { signal: AbortSignal.any([signal, idle.signal]) });
+      streaming = true;
       for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
         arm();
         if (chunk.usage) result.usage = toUsage(chunk.usage);
@@ -120,6 +122,8 @@ export class Sogni {
     } catch (err) {
       if (timedOut) throw new SogniTimeoutError(this.#timeoutSeconds);
       if (signal.aborted) return result;
+      // undici reports a connection cut mid-body as a TypeError ("terminated").
+      if (streaming && err instanceof TypeError) throw new SogniStreamDroppedError();
       throw err;
     } finally {
       clearTimeout(timer);

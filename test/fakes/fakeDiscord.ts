@@ -405,11 +405,17 @@ export class FakeDiscord {
 
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}, channelId?: string) => {
       this.calls.push({ method, path, query: url.searchParams, body, status, at: Date.now(), ...(channelId ? { channelId } : {}) });
+      if (payload === undefined) {
+        res.writeHead(status, headers);
+        res.end();
+        return;
+      }
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(payload === undefined ? undefined : JSON.stringify(payload));
+      res.end(JSON.stringify(payload));
     };
 
-    if (!path.startsWith('/interactions/') && req.headers.authorization !== `Bot ${this.token}`) {
+    // Interaction callbacks and webhooks authenticate with the token in the URL, not the bot token.
+    if (!path.startsWith('/interactions/') && !path.startsWith('/webhooks/') && req.headers.authorization !== `Bot ${this.token}`) {
       send(401, { message: '401: Unauthorized', code: 0 });
       return;
     }
