@@ -16,4 +16,5 @@ COPY commands ./commands
 RUN mkdir -p data && chown node:node data
 USER node
 VOLUME ["/app/data"]
-CMD ["npm", "start"]
+# node directly (not npm) so SIGTERM reaches the bot, which finishes answers in progress before exiting.
+CMD ["node", "--import", "tsx", "src/main.ts"]
