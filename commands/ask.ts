@@ -7,7 +7,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
-import { displayName } from '../src/discord/prompt.js';
+import { displayName, toAttachmentRef } from '../src/discord/prompt.js';
 import { interactionSurface } from '../src/discord/surfaces.js';
 import { UserError } from '../src/userError.js';
 
@@ -23,6 +23,7 @@ export const data = {
   options: [
     { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What to ask', required: true, max_length: 4000 },
     { type: ApplicationCommandOptionType.Boolean, name: 'private', description: 'Only you see the answer (default: no)' },
+    { type: ApplicationCommandOptionType.Attachment, name: 'image', description: 'An image (or text file) to ask about' },
     {
       type: ApplicationCommandOptionType.String,
       name: 'model',
@@ -43,6 +44,7 @@ export const ask: Command = {
     const prompt = interaction.options.getString('prompt', true).trim();
     if (!prompt) throw new UserError('The prompt is empty. Tell me what to answer.');
     const model = interaction.options.getString('model')?.trim() || deps.config.SOGNI_MODEL;
+    const image = interaction.options.getAttachment('image');
     if (!MODEL_ID.test(model)) throw new UserError('That model name is not valid. Pick one from the list.');
     const logger = deps.logger.child({
       command: 'ask',
@@ -57,6 +59,7 @@ export const ask: Command = {
       userId: interaction.user.id,
       userName: displayName(interaction.member, interaction.user),
       text: prompt,
+      attachments: image ? [toAttachmentRef(image)] : [],
       model,
       surface: interactionSurface(interaction, ephemeral),
       logger,

@@ -15,10 +15,13 @@ import { Sogni } from './sogni/sogniClient.js';
 import { HistoryStore } from './store/historyStore.js';
 import { openStore } from './store/openStore.js';
 import type { Turn } from './core/history.js';
+import { ATTACHMENT_TIMEOUT_MS, readAttachments } from './vision/readAttachments.js';
 
 export interface BotOverrides {
   /** Channel budget (tests and the benchmark may shrink the window). */
   pacing?: PacerOptions;
+  /** How long one attachment download may take (tests shorten it). */
+  attachmentTimeoutMs?: number;
 }
 
 export interface Bot {
@@ -33,7 +36,7 @@ export interface Bot {
 /** Builds the whole bot from a validated config: one client, one store, one Sogni client, passed down. */
 export function createBot(config: Config, logger: Logger, overrides: BotOverrides = {}): Bot {
   const store = openStore(config.STORE_URL);
-  const history = new HistoryStore(store.namespace<Turn[]>('history'));
+  const history = new HistoryStore(store.namespace<Turn[]>('history'), { maxImages: config.MAX_HISTORY_IMAGES });
   const meta = store.namespace<string>('meta');
   const sogni = new Sogni({
     apiKey: config.SOGNI_API_KEY,
@@ -48,6 +51,12 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     systemPrompt: config.SYSTEM_PROMPT,
     timeoutSeconds: config.SOGNI_TIMEOUT_SECONDS,
     classifySendError,
+    readAttachments: (refs) =>
+      readAttachments(refs, {
+        maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024,
+        maxImages: config.MAX_IMAGES,
+        timeoutMs: overrides.attachmentTimeoutMs ?? ATTACHMENT_TIMEOUT_MS,
+      }),
   });
   const models = new ModelCatalog((signal) => sogni.listModels(signal), config.SOGNI_MODEL);
   const deps: Deps = { config, logger, chat, history, models };

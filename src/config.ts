@@ -26,6 +26,13 @@ const schema = z.object({
   SYSTEM_PROMPT: z.string().max(8000, 'must be at most 8000 characters').default(DEFAULT_SYSTEM_PROMPT),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEV_GUILD_ID: snowflake.optional(),
+  MAX_ATTACHMENT_MB: z.coerce
+    .number({ error: 'must be a number of megabytes' })
+    .positive('must be more than 0')
+    .max(500, 'must be at most 500')
+    .default(25),
+  MAX_IMAGES: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').max(20, 'must be at most 20 (Sogni’s limit per request)').default(4),
+  MAX_HISTORY_IMAGES: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').max(16, 'must be at most 16').default(4),
   DISCORD_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 });
 

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Sogni, StreamResult, Usage } from '../sogni/sogniClient.js';
 import { toFailure } from '../sogni/toFailure.js';
 import type { HistoryStore } from '../store/historyStore.js';
+import type { AttachmentInput, AttachmentRef } from '../vision/readAttachments.js';
 
 export interface ChatRequest<M> {
   channelId: string;
@@ -15,6 +16,8 @@ export interface ChatRequest<M> {
   /** Display name of the person asking; the model sees who spoke. */
   userName: string;
   text: string;
+  /** Files attached to the message (or the one it replies to, or /ask's image). */
+  attachments?: readonly AttachmentRef[];
   model: string;
   surface: ReplySurface<M>;
   logger: Logger;
@@ -37,9 +40,11 @@ export interface ChatServiceDeps {
   systemPrompt: string;
   timeoutSeconds: number;
   classifySendError(err: unknown): SendFailure;
+  readAttachments(refs: readonly AttachmentRef[]): Promise<AttachmentInput>;
 }
 
 const SHUTDOWN_NOTICE = '⚠️ The bot is restarting, so this answer was cut short. Ask again in a moment.';
+const NOTHING_TO_ANSWER = 'I had nothing I could read in that message. Ask a question, or attach an image or a text file.';
 const HISTORY_WRITE_NOTICE = "⚠️ I couldn't save this exchange, so I may not remember it next time.";
 
 /** One answer in a channel: reads the history, streams Sogni's answer into Discord, saves the turns. */
@@ -76,7 +81,6 @@ export class ChatService {
   async #answer<M>(request: ChatRequest<M>, controller: AbortController): Promise<ChatOutcome> {
     const { sogni, history, pacers, systemPrompt } = this.#deps;
     const { logger } = request;
-    const userTurn: Turn = { role: 'user', name: request.userName, content: request.text, at: Date.now() };
 
     const renderer = new StreamRenderer(request.surface, pacers.for(request.channelId), {
       classify: this.#deps.classifySendError,
@@ -91,6 +95,24 @@ export class ChatService {
       return { answer: '', delivered: !renderer.gone };
     }
     renderer.startTyping();
+
+    const input = request.attachments?.length
+      ? await this.#deps.readAttachments(request.attachments)
+      : { images: [], textBlocks: [], notes: [] };
+    const notes = input.notes.map((n) => `-# ⚠️ ${n}`);
+    if (input.notes.length > 0) logger.info({ skipped: input.notes.length }, 'some attachments were skipped');
+    const content = [request.text, ...input.textBlocks].filter(Boolean).join('\n\n');
+    if (!content && input.images.length === 0) {
+      await renderer.finish('', [...notes, NOTHING_TO_ANSWER].join('\n'));
+      return { answer: '', delivered: !renderer.gone };
+    }
+    const userTurn: Turn = {
+      role: 'user',
+      name: request.userName,
+      content,
+      at: Date.now(),
+      ...(input.images.length ? { images: input.images } : {}),
+    };
 
     let past: Turn[] = [];
     try {
@@ -127,7 +149,7 @@ export class ChatService {
 
     const turns: Turn[] = [userTurn];
     if (answer && (!failure || cutShort)) turns.push({ role: 'assistant', content: answer, at: Date.now() });
-    const notices: string[] = [];
+    const notices: string[] = [...notes];
     if (failure) notices.push(describeFailure(failure));
     if (controller.signal.reason === 'shutdown') notices.push(SHUTDOWN_NOTICE);
     try {

@@ -1,6 +1,6 @@
 import type { Message } from 'discord.js';
 import type { Deps } from '../deps.js';
-import { displayName, isAddressedToBot, promptFromMessage } from './prompt.js';
+import { attachmentsFor, displayName, isAddressedToBot, promptFromMessage } from './prompt.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 import { messageReplySurface } from './surfaces.js';
 
@@ -22,7 +22,8 @@ export function createMessageHandler(deps: Deps) {
     });
     try {
       const text = promptFromMessage(message, botId);
-      if (!text) {
+      const attachments = await attachmentsFor(message);
+      if (!text && attachments.length === 0) {
         await message.reply({ content: EMPTY_MENTION_HINT, allowedMentions: SAFE_MENTIONS, failIfNotExists: false });
         return;
       }
@@ -32,6 +33,7 @@ export function createMessageHandler(deps: Deps) {
         userId: message.author.id,
         userName: displayName(message.member, message.author),
         text,
+        attachments,
         model: deps.config.SOGNI_MODEL,
         surface: messageReplySurface(message),
         logger,

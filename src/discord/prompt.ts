@@ -1,4 +1,5 @@
-import { cleanContent, GuildMember, type APIInteractionGuildMember, type Message, type User } from 'discord.js';
+import { cleanContent, GuildMember, type APIInteractionGuildMember, type Attachment, type Message, type User } from 'discord.js';
+import type { AttachmentRef } from '../vision/readAttachments.js';
 
 /** Longest display name passed to the model; names are user-controlled text. */
 const MAX_NAME = 40;
@@ -23,4 +24,16 @@ export function isAddressedToBot(message: Message, botId: string): boolean {
 export function promptFromMessage(message: Message, botId: string): string {
   const withoutBot = message.content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ');
   return cleanContent(withoutBot, message.channel).trim();
+}
+
+export function toAttachmentRef(attachment: Attachment): AttachmentRef {
+  return { name: attachment.name, url: attachment.url, size: attachment.size, contentType: attachment.contentType };
+}
+
+/** Files on the message and on the message it replies to (asking about an earlier photo). */
+export async function attachmentsFor(message: Message): Promise<AttachmentRef[]> {
+  const own = [...message.attachments.values()].map(toAttachmentRef);
+  if (!message.reference?.messageId) return own;
+  const referenced = await message.fetchReference().catch(() => null);
+  return [...own, ...[...(referenced?.attachments.values() ?? [])].map(toAttachmentRef)];
 }

@@ -1,5 +1,5 @@
 import type Keyv from 'keyv';
-import { appendTurns, type Turn } from '../core/history.js';
+import { appendTurns, MAX_STORED_TURNS, type Turn } from '../core/history.js';
 import { KeyedMutex } from '../core/keyedMutex.js';
 
 /**
@@ -9,9 +9,12 @@ import { KeyedMutex } from '../core/keyedMutex.js';
 export class HistoryStore {
   readonly #keyv: Keyv<Turn[]>;
   readonly #locks = new KeyedMutex();
+  readonly #maxImages: number;
 
-  constructor(keyv: Keyv<Turn[]>) {
+  /** `maxImages`: images whose data is kept per channel (older ones become placeholders). */
+  constructor(keyv: Keyv<Turn[]>, { maxImages }: { maxImages: number }) {
     this.#keyv = keyv;
+    this.#maxImages = maxImages;
   }
 
   async load(channelId: string): Promise<Turn[]> {
@@ -21,7 +24,7 @@ export class HistoryStore {
   append(channelId: string, turns: readonly Turn[]): Promise<void> {
     return this.#locks.run(channelId, async () => {
       const existing = (await this.#keyv.get(channelId)) ?? [];
-      await this.#keyv.set(channelId, appendTurns(existing, turns));
+      await this.#keyv.set(channelId, appendTurns(existing, turns, MAX_STORED_TURNS, this.#maxImages));
     });
   }
 

@@ -32,6 +32,15 @@ export interface FakeUser {
   bot?: boolean;
 }
 
+export interface FakeAttachment {
+  id: string;
+  filename: string;
+  size: number;
+  url: string;
+  proxy_url: string;
+  content_type?: string;
+}
+
 export interface FakeMessage {
   id: string;
   channel_id: string;
@@ -110,6 +119,9 @@ export class FakeDiscord {
   readonly #globalLog: number[] = [];
   readonly #faults: Fault[] = [];
   readonly #commands = new Map<string, unknown[]>();
+  readonly #files = new Map<string, { bytes: Buffer; contentType: string; delayMs: number }>();
+  /** Attachment ids whose bytes were downloaded from the fake CDN. */
+  readonly downloads: string[] = [];
   #seq = 0;
   #port = 0;
 
@@ -170,6 +182,29 @@ export class FakeDiscord {
 
   // ——— what users do ———
 
+  /**
+   * Uploads a file to the fake CDN and returns the attachment object Discord would send.
+   * `reportedSize` lets a test lie about the size; `delayMs` slows the download down.
+   */
+  addAttachment(
+    filename: string,
+    bytes: Buffer,
+    contentType: string | null,
+    options: { reportedSize?: number; delayMs?: number } = {},
+  ): FakeAttachment {
+    const id = snowflake();
+    this.#files.set(id, { bytes, contentType: contentType ?? 'application/octet-stream', delayMs: options.delayMs ?? 0 });
+    const url = `${this.baseUrl}/attachments/${this.channelId}/${id}/${encodeURIComponent(filename)}`;
+    return {
+      id,
+      filename,
+      size: options.reportedSize ?? bytes.length,
+      url,
+      proxy_url: url,
+      ...(contentType ? { content_type: contentType } : {}),
+    };
+  }
+
   user(name = 'alice'): FakeUser {
     return { id: snowflake(), username: name, global_name: name[0]?.toUpperCase() + name.slice(1), discriminator: '0', avatar: null };
   }
@@ -182,7 +217,7 @@ export class FakeDiscord {
     mentionBot?: boolean;
     replyTo?: string;
     mentions?: FakeUser[];
-    attachments?: unknown[];
+    attachments?: FakeAttachment[];
   }): FakeMessage {
     const author = options.author ?? this.user();
     const mentionBot = options.mentionBot ?? true;
@@ -207,6 +242,8 @@ export class FakeDiscord {
   runCommand(options: {
     name: string;
     options?: { name: string; type: number; value: unknown; focused?: boolean }[];
+    /** Attachments referenced by attachment options (their value is the attachment id). */
+    attachments?: FakeAttachment[];
     user?: FakeUser;
     channelId?: string;
     type?: 2 | 4;
@@ -229,7 +266,13 @@ export class FakeDiscord {
       id: record.id,
       application_id: this.applicationId,
       type: options.type ?? 2,
-      data: { id: snowflake(), name: options.name, type: 1, options: options.options ?? [] },
+      data: {
+        id: snowflake(),
+        name: options.name,
+        type: 1,
+        options: options.options ?? [],
+        ...(options.attachments ? { resolved: { attachments: Object.fromEntries(options.attachments.map((a) => [a.id, a])) } } : {}),
+      },
       ...(inGuild
         ? {
             guild_id: this.guildId,
@@ -395,6 +438,10 @@ export class FakeDiscord {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
+    if (url.pathname.startsWith('/attachments/')) {
+      await this.#serveFile(url.pathname.split('/')[3] ?? '', res);
+      return;
+    }
     const raw = await readBody(req);
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     const path = decodeURIComponent(url.pathname.startsWith(API) ? url.pathname.slice(API.length) : url.pathname);
@@ -628,6 +675,24 @@ export class FakeDiscord {
       }
     }
     return notFound;
+  }
+
+  /** The CDN: no auth, the declared length, and optionally slow. */
+  async #serveFile(id: string, res: ServerResponse): Promise<void> {
+    const file = this.#files.get(id);
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    this.downloads.push(id);
+    res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.bytes.length) });
+    if (file.delayMs > 0) {
+      res.write(file.bytes.subarray(0, 16));
+      await new Promise((r) => setTimeout(r, file.delayMs));
+      if (!res.destroyed) res.end(file.bytes.subarray(16));
+      return;
+    }
+    res.end(file.bytes);
   }
 
   #applyEdit(message: FakeMessage, body: { content?: string }): void {

@@ -48,3 +48,37 @@ describe('appendTurns', () => {
     expect(all.at(-1)?.content).toBe('message 60');
   });
 });
+
+describe('images in history', () => {
+  const withImage = (i: number, name: string): Turn => ({ role: 'user', name: 'u', content: `look ${i}`, at: i, images: [{ name, dataUri: `data:image/jpeg;base64,${i}` }] });
+
+  it('sends kept images as image_url parts and aged-out ones as placeholders', () => {
+    const turns: Turn[] = [{ role: 'user', name: 'u', content: 'old', at: 0, images: [{ name: 'car.jpg' }] }, withImage(1, 'boat.png')];
+    const { messages } = buildUpstream('', turns);
+    expect(messages[0]).toEqual({ role: 'user', content: 'u: old\n[image: car.jpg]' });
+    expect(messages[1]).toEqual({
+      role: 'user',
+      content: [
+        { type: 'text', text: 'u: look 1' },
+        { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,1' } },
+      ],
+    });
+  });
+
+  it('never sends more than 20 images, keeping the newest', () => {
+    const turns = Array.from({ length: 25 }, (_, i) => withImage(i, `p${i}.png`));
+    const { messages } = buildUpstream('', turns);
+    const sent = messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content.filter((p) => p.type === 'image_url')));
+    expect(sent).toHaveLength(20);
+    expect(messages[0]?.content).toContain('[image: p0.png]');
+  });
+
+  it('keeps image data for only the newest images in the store', () => {
+    const stored = appendTurns([withImage(0, 'a.png'), withImage(1, 'b.png')], [withImage(2, 'c.png')], 60, 2);
+    expect(stored.map((t) => t.images?.[0])).toEqual([
+      { name: 'a.png' },
+      { name: 'b.png', dataUri: 'data:image/jpeg;base64,1' },
+      { name: 'c.png', dataUri: 'data:image/jpeg;base64,2' },
+    ]);
+  });
+});
