@@ -16,6 +16,9 @@ import { HistoryStore } from './store/historyStore.js';
 import { openStore } from './store/openStore.js';
 import type { Turn } from './core/history.js';
 import { ATTACHMENT_TIMEOUT_MS, readAttachments } from './vision/readAttachments.js';
+import { MediaService, type StoredJob } from './media/mediaService.js';
+import { SpendLedger } from './spend/spendLedger.js';
+import { defaultLimits, pricesFrom } from './spend/limits.js';
 
 export interface BotOverrides {
   /** Channel budget (tests and the benchmark may shrink the window). */
@@ -42,12 +45,26 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     apiKey: config.SOGNI_API_KEY,
     baseURL: config.SOGNI_BASE_URL,
     timeoutSeconds: config.SOGNI_TIMEOUT_SECONDS,
+    mediaTimeoutSeconds: config.MEDIA_TIMEOUT_SECONDS,
   });
   const pacers = new PacerRegistry(overrides.pacing);
+  const prices = pricesFrom(config);
+  const ledger = new SpendLedger(store.namespace('spend'), (scope) => defaultLimits(config, scope));
+  const media = new MediaService({
+    sogni,
+    ledger,
+    prices,
+    model: config.SOGNI_MODEL,
+    tokenType: config.TOKEN_TYPE,
+    jobs: store.namespace<StoredJob>('media'),
+  });
   const chat = new ChatService({
     sogni,
     history,
     pacers,
+    ledger,
+    prices,
+    ...(config.MEDIA_IN_CHAT ? { media } : {}),
     systemPrompt: config.SYSTEM_PROMPT,
     timeoutSeconds: config.SOGNI_TIMEOUT_SECONDS,
     classifySendError,
@@ -59,7 +76,7 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
       }),
   });
   const models = new ModelCatalog((signal) => sogni.listModels(signal), config.SOGNI_MODEL);
-  const deps: Deps = { config, logger, chat, history, models };
+  const deps: Deps = { config, logger, chat, history, models, media, ledger };
 
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],

@@ -8,6 +8,14 @@ const DEFAULT_SYSTEM_PROMPT = [
   'Answer in Discord markdown. Be concise unless asked for detail.',
 ].join(' ');
 
+const spark = (fallback: number) =>
+  z.coerce.number({ error: 'must be a number of Spark' }).min(0, 'must be 0 or more').max(10_000_000, 'must be at most 10,000,000').default(fallback);
+const price = (fallback: number) =>
+  z.coerce.number({ error: 'must be a number of Spark' }).min(0, 'must be 0 or more').max(1_000_000, 'must be at most 1,000,000').default(fallback);
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
 const schema = z.object({
   DISCORD_TOKEN: z.string({ error: 'is required' }).min(1, 'is required'),
   SOGNI_API_KEY: z.string({ error: 'is required' }).min(1, 'is required'),
@@ -26,6 +34,25 @@ const schema = z.object({
   SYSTEM_PROMPT: z.string().max(8000, 'must be at most 8000 characters').default(DEFAULT_SYSTEM_PROMPT),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEV_GUILD_ID: snowflake.optional(),
+  TOKEN_TYPE: z.enum(['auto', 'spark', 'sogni'], { error: 'must be auto, spark or sogni' }).default('auto'),
+  MEDIA_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(10, 'must be at least 10')
+    .max(900, 'must be at most 900')
+    .default(300),
+  MEDIA_IN_CHAT: flag.default(true),
+  ALLOW_DMS: flag.default(false),
+  DEFAULT_DAILY_SPARK: spark(1000),
+  DEFAULT_MONTHLY_SPARK: spark(10_000),
+  DEFAULT_USER_DAILY_SPARK: z
+    .union([z.literal('none'), z.coerce.number({ error: "must be a number of Spark or 'none'" }).min(0, 'must be 0 or more').max(10_000_000)])
+    .default(250),
+  PRICE_CHAT_INPUT_PER_M: price(20),
+  PRICE_CHAT_OUTPUT_PER_M: price(60),
+  PRICE_IMAGE: price(4),
+  PRICE_VIDEO_PER_SECOND: price(10),
+  PRICE_AUDIO_PER_SECOND: price(1),
   MAX_ATTACHMENT_MB: z.coerce
     .number({ error: 'must be a number of megabytes' })
     .positive('must be more than 0')

@@ -3,6 +3,8 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { ModelCatalog } from './sogni/modelCatalog.js';
 import type { HistoryStore } from './store/historyStore.js';
+import type { MediaService } from './media/mediaService.js';
+import type { SpendLedger } from './spend/spendLedger.js';
 
 /** Everything a handler needs, built once in createBot and passed down. */
 export interface Deps {
@@ -11,4 +13,6 @@ export interface Deps {
   chat: ChatService;
   history: HistoryStore;
   models: ModelCatalog;
+  media: MediaService;
+  ledger: SpendLedger;
 }

@@ -1,13 +1,23 @@
 import type { PacerRegistry } from '../core/editPacer.js';
 import { describeFailure, type UpstreamFailure } from '../core/describeFailure.js';
-import { buildUpstream, type Turn } from '../core/history.js';
-import { StreamRenderer, type ReplySurface, type SendFailure } from '../core/streamRenderer.js';
+import { buildUpstream, type ChatMessage, type Turn } from '../core/history.js';
+import type { MediaPost } from '../core/mediaPost.js';
+import { chatCost, chatEstimate, estimateTokens, toolKind, type PriceTable } from '../core/pricing.js';
+import { describeRefusal, describeWarning } from '../core/spendMath.js';
+import { MEDIA_STATUS, StreamRenderer, THINKING_STATUS, type ReplySurface, type SendFailure } from '../core/streamRenderer.js';
 import { ThinkFilter } from '../core/thinkFilter.js';
 import type { Logger } from '../logger.js';
-import type { Sogni, StreamResult, Usage } from '../sogni/sogniClient.js';
+import type { MediaService } from '../media/mediaService.js';
+import type { Sogni, StreamResult, ToolCall, Usage } from '../sogni/sogniClient.js';
 import { toFailure } from '../sogni/toFailure.js';
+import type { Hold, SpendLedger } from '../spend/spendLedger.js';
 import type { HistoryStore } from '../store/historyStore.js';
 import type { AttachmentInput, AttachmentRef } from '../vision/readAttachments.js';
+
+/** Where an answer goes; media from chat needs a way to post files. */
+export interface ChatSurface<M> extends ReplySurface<M> {
+  postMedia?(post: MediaPost): Promise<void>;
+}
 
 export interface ChatRequest<M> {
   channelId: string;
@@ -19,7 +29,7 @@ export interface ChatRequest<M> {
   /** Files attached to the message (or the one it replies to, or /ask's image). */
   attachments?: readonly AttachmentRef[];
   model: string;
-  surface: ReplySurface<M>;
+  surface: ChatSurface<M>;
   logger: Logger;
 }
 
@@ -31,12 +41,18 @@ export interface ChatOutcome {
   usage?: Usage;
   /** False when the bot's message was deleted or became unreachable mid-answer. */
   delivered: boolean;
+  /** True when a spend limit stopped the request before anything was sent. */
+  refused?: boolean;
 }
 
 export interface ChatServiceDeps {
   sogni: Sogni;
   history: HistoryStore;
   pacers: PacerRegistry;
+  ledger: SpendLedger;
+  prices: PriceTable;
+  /** Media asked for in chat goes through this (absent: chat is text only). */
+  media?: MediaService;
   systemPrompt: string;
   timeoutSeconds: number;
   classifySendError(err: unknown): SendFailure;
@@ -46,8 +62,9 @@ export interface ChatServiceDeps {
 const SHUTDOWN_NOTICE = '⚠️ The bot is restarting, so this answer was cut short. Ask again in a moment.';
 const NOTHING_TO_ANSWER = 'I had nothing I could read in that message. Ask a question, or attach an image or a text file.';
 const HISTORY_WRITE_NOTICE = "⚠️ I couldn't save this exchange, so I may not remember it next time.";
+const NO_MEDIA_IN_DMS = '-# Media can only be made in servers.';
 
-/** One answer in a channel: reads the history, streams Sogni's answer into Discord, saves the turns. */
+/** One answer in a channel: checks the budget, reads the history, streams Sogni's answer into Discord, saves the turns. */
 export class ChatService {
   readonly #deps: ChatServiceDeps;
   readonly #active = new Set<{ controller: AbortController; done: Promise<unknown> }>();
@@ -79,8 +96,9 @@ export class ChatService {
   }
 
   async #answer<M>(request: ChatRequest<M>, controller: AbortController): Promise<ChatOutcome> {
-    const { sogni, history, pacers, systemPrompt } = this.#deps;
+    const { sogni, history, pacers, systemPrompt, ledger, prices } = this.#deps;
     const { logger } = request;
+    const scope = request.guildId ?? `dm:${request.userId}`;
 
     const renderer = new StreamRenderer(request.surface, pacers.for(request.channelId), {
       classify: this.#deps.classifySendError,
@@ -121,14 +139,30 @@ export class ChatService {
       logger.error({ err }, 'could not read channel history; answering without it');
     }
     const upstream = buildUpstream(systemPrompt, [...past, userTurn]);
+
+    // Chat is paid too: hold an estimate first, and send nothing when it would break a limit.
+    const reserved = await ledger.reserve({
+      scope,
+      userId: request.userId,
+      kind: 'chat',
+      model: request.model,
+      estimate: chatEstimate(prices, textLength(upstream.messages), imageCount(upstream.messages)),
+    });
+    if (!reserved.ok) {
+      logger.info({ limit: reserved.refusal.limit }, 'chat refused by spend limit');
+      await renderer.finish('', [...notes, describeRefusal(reserved.refusal, Date.now(), request.guildId === null)].join('\n'));
+      return { answer: '', delivered: !renderer.gone, refused: true };
+    }
     logger.debug({ turns: upstream.messages.length, dropped: upstream.dropped, model: request.model }, 'asking Sogni');
 
+    const offerMedia = Boolean(this.#deps.media);
     const filter = new ThinkFilter();
     let result: StreamResult = {};
     let failure: UpstreamFailure | undefined;
     const started = Date.now();
     try {
-      const stream = sogni.streamChat({ model: request.model, messages: upstream.messages, signal: controller.signal });
+      const stream = sogni.streamChat({ model: request.model, messages: upstream.messages, signal: controller.signal, offerMediaTools: offerMedia });
+      let status: string | undefined;
       for (;;) {
         const next = await stream.next();
         if (next.done) {
@@ -137,19 +171,32 @@ export class ChatService {
         }
         if (next.value.reasoning) filter.noteReasoning();
         if (next.value.content) filter.push(next.value.content);
-        renderer.update(filter.answer, filter.thinking || filter.sawReasoning);
+        if (next.value.toolCall) status = MEDIA_STATUS;
+        renderer.update(filter.answer, status ?? (filter.thinking || (filter.sawReasoning && !filter.answer) ? THINKING_STATUS : undefined));
       }
     } catch (err) {
       failure = toFailure(err, this.#deps.timeoutSeconds);
       logger.warn({ err, failure: failure.kind }, 'Sogni request failed');
     }
-    const answer = filter.end().trim();
+    let answer = filter.end().trim();
     const cutShort = controller.signal.aborted;
-    if (!failure && !cutShort && !answer) failure = { kind: 'empty' };
+    const mediaCall = result.toolCalls?.find((c) => toolKind(c.name) !== 'other') ?? result.toolCalls?.[0];
+    if (!failure && !cutShort && !answer && !mediaCall) failure = { kind: 'empty' };
+
+    const notices: string[] = [...notes];
+    notices.push(...(await this.#settleChat(reserved.hold, result.usage, upstream.messages, answer, failure, request.userId, logger)));
+
+    // What the model remembers of its answer: the text, and a note of any media it made.
+    let remembered = answer;
+    if (mediaCall && !cutShort) {
+      const made = await this.#makeMedia(request, mediaCall, scope, controller.signal);
+      if (made.text && !answer) answer = made.text;
+      remembered = [answer, made.summary].filter(Boolean).join('\n');
+      notices.push(...made.notices);
+    }
 
     const turns: Turn[] = [userTurn];
-    if (answer && (!failure || cutShort)) turns.push({ role: 'assistant', content: answer, at: Date.now() });
-    const notices: string[] = [...notes];
+    if (remembered && (!failure || cutShort)) turns.push({ role: 'assistant', content: remembered, at: Date.now() });
     if (failure) notices.push(describeFailure(failure));
     if (controller.signal.reason === 'shutdown') notices.push(SHUTDOWN_NOTICE);
     try {
@@ -167,6 +214,7 @@ export class ChatService {
         chars: answer.length,
         usage: result.usage,
         finishReason: result.finishReason,
+        tool: mediaCall?.name,
         failure: failure?.kind,
         delivered: outcome.delivered,
         aborted: controller.signal.reason,
@@ -180,4 +228,83 @@ export class ChatService {
       delivered: outcome.delivered,
     };
   }
+
+  /** Replaces the chat hold by the real cost: Sogni's token counts, or an estimate from the text. */
+  async #settleChat(
+    hold: Hold,
+    usage: Usage | undefined,
+    messages: ChatMessage[],
+    answer: string,
+    failure: UpstreamFailure | undefined,
+    userId: string,
+    logger: Logger,
+  ): Promise<string[]> {
+    const { ledger, prices } = this.#deps;
+    try {
+      if (!usage && !answer && failure) {
+        await ledger.release(hold);
+        return [];
+      }
+      const cost = usage
+        ? chatCost(prices, usage)
+        : chatCost(prices, { promptTokens: estimateTokens(textLength(messages), imageCount(messages)), completionTokens: estimateTokens(answer.length) });
+      const settled = await ledger.settle(hold, cost);
+      return settled.warnings.map((w) => describeWarning(w, settled.state, settled.limits, userId));
+    } catch (err) {
+      logger.error({ err }, 'could not settle the chat spend');
+      return [];
+    }
+  }
+
+  /** Runs a media tool the model called in chat through the spend-checked media path. */
+  async #makeMedia<M>(
+    request: ChatRequest<M>,
+    call: ToolCall,
+    scope: string,
+    signal: AbortSignal,
+  ): Promise<{ text?: string; summary?: string; notices: string[] }> {
+    const { media } = this.#deps;
+    if (!media) return { notices: [] };
+    if (!request.surface.postMedia) return { notices: [NO_MEDIA_IN_DMS] };
+    const outcome = await media.create(
+      { prompt: request.text, tool: call.name, args: call.arguments },
+      { scope, userId: request.userId, dm: request.guildId === null, logger: request.logger },
+      signal,
+    );
+    switch (outcome.kind) {
+      case 'refused':
+      case 'failed':
+        return { notices: [outcome.line] };
+      case 'empty':
+        return { text: outcome.text, notices: [...outcome.notes, outcome.line] };
+      case 'ok': {
+        try {
+          await request.surface.postMedia({
+            header: `-# for <@${request.userId}>`,
+            text: '',
+            notes: outcome.notes,
+            media: outcome.media,
+            jobId: outcome.jobId,
+          });
+        } catch (err) {
+          request.logger.error({ err }, 'could not post the media');
+          return { notices: ['⚠️ The media was made, but I could not post it here.'] };
+        }
+        const kind = outcome.media[0]?.kind ?? 'media';
+        return { text: outcome.text, summary: `[${kind} made: ${outcome.media.map((m) => m.url).join(' ')}]`, notices: [] };
+      }
+    }
+  }
+}
+
+function textLength(messages: ChatMessage[]): number {
+  let n = 0;
+  for (const m of messages) n += typeof m.content === 'string' ? m.content.length : m.content.reduce((k, p) => k + (p.type === 'text' ? p.text.length : 0), 0);
+  return n;
+}
+
+function imageCount(messages: ChatMessage[]): number {
+  let n = 0;
+  for (const m of messages) if (typeof m.content !== 'string') n += m.content.filter((p) => p.type === 'image_url').length;
+  return n;
 }

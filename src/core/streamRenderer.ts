@@ -26,7 +26,11 @@ export interface RendererOptions {
 /** Shown at the end of the text while the answer is still being written. */
 export const WRITING_MARKER = ' ▌';
 /** Shown while the model reasons and has not started its answer. */
-export const THINKING_STATUS = '-# 💭 thinking…';
+export const THINKING_STATUS = '💭 thinking…';
+/** Shown while media is being made for the answer. */
+export const MEDIA_STATUS = '🎨 making it…';
+/** Statuses are short; longer ones are cut so they always fit the reserve below. */
+const MAX_STATUS = 24;
 /** Re-sent while waiting for the first text: Discord's typing indicator lasts about 10 s. */
 const TYPING_REFRESH_MS = 8000;
 /** Retries of one failed send before the answer is given up as undeliverable. */
@@ -35,7 +39,7 @@ const MAX_SEND_ATTEMPTS = 3;
  * Chunks are cut this much under Discord's limit so the writing marker and a temporary
  * code-fence close always fit, and cut at the same places during and after streaming.
  */
-const RENDER_LIMIT = DISCORD_MESSAGE_LIMIT - 12;
+const RENDER_LIMIT = DISCORD_MESSAGE_LIMIT - 40;
 
 interface Slot<M> {
   message: M;
@@ -62,7 +66,7 @@ export class StreamRenderer<M> {
   readonly #minEditIntervalMs: number;
   readonly #slots: Slot<M>[] = [];
   #text = '';
-  #thinking = false;
+  #status: string | undefined;
   #final: string[] | null = null;
   #gone = false;
   #wake: (() => void) | undefined;
@@ -96,11 +100,14 @@ export class StreamRenderer<M> {
     this.#typingTimer = setInterval(send, TYPING_REFRESH_MS);
   }
 
-  /** Records the newest answer text (reasoning excluded). Cheap: call it on every delta. */
-  update(text: string, thinking: boolean): void {
+  /**
+   * Records the newest answer text (reasoning excluded) and a short status shown under it
+   * (or alone, before any text). Cheap: call it on every delta.
+   */
+  update(text: string, status?: string): void {
     if (this.#final) return;
     this.#text = text;
-    this.#thinking = thinking;
+    this.#status = status;
     this.#kick();
   }
 
@@ -127,7 +134,7 @@ export class StreamRenderer<M> {
   }
 
   #desired(): string[] {
-    const chunks = this.#final ?? liveChunks(this.#text, this.#thinking);
+    const chunks = this.#final ?? liveChunks(this.#text, this.#status);
     // Messages already posted stay in place; if the answer shrank (a late reasoning tag), blank them.
     while (chunks.length < this.#slots.length) chunks.push('…');
     return chunks;
@@ -189,15 +196,20 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** What the messages show while streaming: the text so far, a closed fence if one is open, the marker. */
-export function liveChunks(text: string, thinking: boolean): string[] {
+/** A status as Discord subtext. */
+export function statusLine(status: string): string {
+  return `-# ${status.length > MAX_STATUS ? `${status.slice(0, MAX_STATUS - 1)}…` : status}`;
+}
+
+/** What the messages show while streaming: the text so far, a closed fence if one is open, the marker, the status. */
+export function liveChunks(text: string, status?: string): string[] {
   const visible = text.trim();
-  if (!visible) return thinking ? [THINKING_STATUS] : [];
+  if (!visible) return status ? [statusLine(status)] : [];
   const chunks = splitMessage(visible, RENDER_LIMIT);
   const last = chunks.length - 1;
   const lastChunk = chunks[last] ?? '';
   const open = fenceStateAfter(lastChunk);
-  chunks[last] = `${lastChunk}${open ? `\n${open.marker}\n` : ''}${WRITING_MARKER}`;
+  chunks[last] = `${lastChunk}${open ? `\n${open.marker}\n` : ''}${WRITING_MARKER}${status ? `\n${statusLine(status)}` : ''}`;
   return chunks;
 }
 

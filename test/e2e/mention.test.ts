@@ -31,7 +31,13 @@ describe('mentions', () => {
     expect(reply.history.length).toBeLessThan(15);
     expectSafeMentions(messageWrites(h.discord));
     expect(h.discord.rateLimited).toBe(0);
-    expect(h.sogni.calls[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, sogni_tools: false });
+    // Media tools are offered but never run by Sogni on its own: a media request comes back as a tool call.
+    expect(h.sogni.calls[0]?.body).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+      sogni_tools: 'creative-tools',
+      sogni_tool_execution: false,
+    });
     // The typing indicator was shown before the first text.
     expect(h.discord.calls.some((c) => c.path === `/channels/${h.discord.channelId}/typing`)).toBe(true);
   });

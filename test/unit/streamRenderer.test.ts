@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChannelPacer } from '../../src/core/editPacer.js';
-import { StreamRenderer, THINKING_STATUS, WRITING_MARKER, type ReplySurface } from '../../src/core/streamRenderer.js';
+import { statusLine, StreamRenderer, THINKING_STATUS, WRITING_MARKER, type ReplySurface } from '../../src/core/streamRenderer.js';
 
 interface Sent {
   id: number;
@@ -61,7 +61,7 @@ describe('StreamRenderer', () => {
     let text = '';
     for (let i = 0; i < 50; i++) {
       text += `w${i} `;
-      renderer.update(text, false);
+      renderer.update(text);
       await vi.advanceTimersByTimeAsync(100); // 10 tokens a second for 5 s
     }
     const outcome = renderer.finish(text);
@@ -87,7 +87,7 @@ describe('StreamRenderer', () => {
     const renderer = new StreamRenderer(rec.surface, new ChannelPacer(), options);
     const text = Array.from({ length: 30 }, (_, i) => `Paragraph ${i}: ${'lorem ipsum '.repeat(15).trim()}`).join('\n\n');
     for (let n = 200; n < text.length; n += 200) {
-      renderer.update(text.slice(0, n), false);
+      renderer.update(text.slice(0, n));
       await vi.advanceTimersByTimeAsync(300);
     }
     const done = renderer.finish(text);
@@ -106,9 +106,9 @@ describe('StreamRenderer', () => {
   it('shows a thinking status until the answer starts', async () => {
     const rec = recordingSurface(10);
     const renderer = new StreamRenderer(rec.surface, new ChannelPacer(), options);
-    renderer.update('', true);
+    renderer.update('', THINKING_STATUS);
     await vi.advanceTimersByTimeAsync(50);
-    expect(rec.messages[0]?.contents[0]).toBe(THINKING_STATUS);
+    expect(rec.messages[0]?.contents[0]).toBe(statusLine(THINKING_STATUS));
     const done = renderer.finish('42');
     await vi.advanceTimersByTimeAsync(2000);
     await done;
@@ -118,7 +118,7 @@ describe('StreamRenderer', () => {
   it('puts the notice after a partial answer', async () => {
     const rec = recordingSurface(10);
     const renderer = new StreamRenderer(rec.surface, new ChannelPacer(), options);
-    renderer.update('Half an ans', false);
+    renderer.update('Half an ans');
     await vi.advanceTimersByTimeAsync(50);
     const done = renderer.finish('Half an ans', '⚠️ dropped');
     await vi.advanceTimersByTimeAsync(2000);
@@ -133,10 +133,10 @@ describe('StreamRenderer', () => {
       classify: () => 'gone',
       onGone: (err) => gone.push(err),
     });
-    renderer.update('first', false);
+    renderer.update('first');
     await vi.advanceTimersByTimeAsync(50);
     rec.failEditsWith(new Error('Unknown Message'));
-    renderer.update('first second', false);
+    renderer.update('first second');
     await vi.advanceTimersByTimeAsync(2000);
     expect(gone).toHaveLength(1);
     expect(renderer.gone).toBe(true);
@@ -147,7 +147,7 @@ describe('StreamRenderer', () => {
   it('retries a failed final edit so the final text lands', async () => {
     const rec = recordingSurface(10);
     const renderer = new StreamRenderer(rec.surface, new ChannelPacer(), options);
-    renderer.update('one', false);
+    renderer.update('one');
     await vi.advanceTimersByTimeAsync(50);
     rec.failEditsWith(new Error('500'));
     const done = renderer.finish('one two');

@@ -1,0 +1,70 @@
+import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder, type BaseMessageOptions } from 'discord.js';
+import type { MediaPost } from '../core/mediaPost.js';
+import { DISCORD_MESSAGE_LIMIT } from '../core/splitMessage.js';
+import { download } from '../vision/download.js';
+import { SAFE_MENTIONS } from './safeMentions.js';
+
+/**
+ * Files up to this size are re-uploaded so the post outlives Sogni's links (which may
+ * expire). Discord's default upload limit for bots is 10 MB per message.
+ */
+const MAX_REUPLOAD_BYTES = 8 * 1024 * 1024;
+const DOWNLOAD_TIMEOUT_MS = 20_000;
+/** Discord shows at most 10 attachments or embeds per message. */
+const MAX_FILES = 10;
+
+const DEFAULT_EXT = { image: 'png', video: 'mp4', audio: 'mp3', model: 'glb' } as const;
+
+export const REROLL_PREFIX = 'media:reroll:';
+export const VARY_PREFIX = 'media:vary:';
+
+function fileName(url: string, kind: keyof typeof DEFAULT_EXT, index: number): string {
+  let ext: string = DEFAULT_EXT[kind];
+  try {
+    const match = /\.([a-z0-9]{2,5})$/i.exec(new URL(url).pathname);
+    if (match?.[1]) ext = match[1].toLowerCase();
+  } catch {
+    // keep the default
+  }
+  return `sogni-${index + 1}.${ext}`;
+}
+
+/**
+ * Builds the message that shows generated media so people see it without clicking: small
+ * files re-uploaded as attachments (Discord shows images, video and audio inline), larger
+ * images as embeds, larger video and audio as links Discord previews; then the Reroll and
+ * (for images) Vary buttons.
+ */
+export async function renderMediaMessage(post: MediaPost): Promise<BaseMessageOptions> {
+  const files: AttachmentBuilder[] = [];
+  const embeds: EmbedBuilder[] = [];
+  const links: string[] = [];
+  const items = post.media.slice(0, MAX_FILES);
+  const uploads = await Promise.all(
+    items.map((item) => download(item.url, { maxBytes: MAX_REUPLOAD_BYTES, timeoutMs: DOWNLOAD_TIMEOUT_MS }).catch(() => null)),
+  );
+  items.forEach((item, i) => {
+    const bytes = uploads[i];
+    if (bytes) files.push(new AttachmentBuilder(bytes, { name: fileName(item.url, item.kind, i) }));
+    else if (item.kind === 'image') embeds.push(new EmbedBuilder().setImage(item.url));
+    else links.push(item.url);
+  });
+  const extra = post.media.length - items.length;
+  if (extra > 0) links.push(`(+${extra} more)`);
+
+  const lines = [post.header, post.text.trim(), ...links, ...post.notes].filter(Boolean);
+  let content = lines.join('\n');
+  if (content.length > DISCORD_MESSAGE_LIMIT) content = `${content.slice(0, DISCORD_MESSAGE_LIMIT - 1)}…`;
+
+  const buttons = [new ButtonBuilder().setCustomId(`${REROLL_PREFIX}${post.jobId}`).setLabel('Reroll').setEmoji('🎲').setStyle(ButtonStyle.Secondary)];
+  if (post.media.some((m) => m.kind === 'image')) {
+    buttons.push(new ButtonBuilder().setCustomId(`${VARY_PREFIX}${post.jobId}`).setLabel('Vary').setEmoji('🎨').setStyle(ButtonStyle.Secondary));
+  }
+  return {
+    content,
+    files,
+    embeds,
+    components: [new ActionRowBuilder<ButtonBuilder>().addComponents(buttons)],
+    allowedMentions: SAFE_MENTIONS,
+  };
+}
