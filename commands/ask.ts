@@ -18,7 +18,7 @@ export const data = {
   name: 'ask',
   description: 'Ask Sogni something; the answer streams into the channel',
   type: ApplicationCommandType.ChatInput,
-  contexts: [InteractionContextType.Guild],
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
   integration_types: [ApplicationIntegrationType.GuildInstall],
   options: [
     { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What to ask', required: true, max_length: 4000 },
@@ -37,7 +37,7 @@ export const data = {
 export const ask: Command = {
   data,
   async execute(interaction, deps) {
-    if (!interaction.inGuild() || !interaction.channelId) throw new UserError('/ask works in servers only.');
+    if (!interaction.channelId || (!interaction.inGuild() && !deps.config.ALLOW_DMS)) throw new UserError('/ask works in servers only.');
     const ephemeral = interaction.options.getBoolean('private') ?? false;
     // Acknowledge first: Discord drops interactions not answered within 3 s.
     await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});

@@ -12,14 +12,14 @@ export const data = {
   name: 'forget',
   description: "Clear this channel's conversation history with the bot",
   type: ApplicationCommandType.ChatInput,
-  contexts: [InteractionContextType.Guild],
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
   integration_types: [ApplicationIntegrationType.GuildInstall],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 export const forget: Command = {
   data,
   async execute(interaction, deps) {
-    if (!interaction.inGuild() || !interaction.channelId) throw new UserError('/forget works in servers only.');
+    if (!interaction.channelId || (!interaction.inGuild() && !deps.config.ALLOW_DMS)) throw new UserError('/forget works in servers only.');
     await deps.history.clear(interaction.channelId);
     deps.logger.info({ guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id }, 'history cleared');
     await interaction.reply({

@@ -1,8 +1,19 @@
+import { InteractionContextType, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import type { Config } from '../src/config.js';
 import type { Command } from '../src/discord/command.js';
 import { ask } from './ask.js';
 import { forget } from './forget.js';
+import { imagine } from './imagine.js';
+import { spend } from './spend.js';
 
 /** Every slash command, used by the bot and by `npm run deploy-commands`. */
-export const commands: readonly Command[] = [ask, forget];
+export const commands: readonly Command[] = [ask, imagine, forget, spend];
 
 export const commandsByName: ReadonlyMap<string, Command> = new Map(commands.map((c) => [c.data.name, c]));
+
+/** The definitions to register: offered in DMs with the bot only when ALLOW_DMS is on. */
+export function definitionsFor(config: Pick<Config, 'ALLOW_DMS'>): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
+  return commands.map(({ data }) =>
+    config.ALLOW_DMS || !data.contexts ? data : { ...data, contexts: data.contexts.filter((c) => c !== InteractionContextType.BotDM) },
+  );
+}

@@ -1,5 +1,5 @@
-import { Client, Events, GatewayIntentBits, RESTEvents } from 'discord.js';
-import { commands } from '../commands/index.js';
+import { Client, Events, GatewayIntentBits, Partials, RESTEvents } from 'discord.js';
+import { definitionsFor } from '../commands/index.js';
 import { ChatService } from './chat/chatService.js';
 import type { Config } from './config.js';
 import { PacerRegistry, type PacerOptions } from './core/editPacer.js';
@@ -15,7 +15,7 @@ import { Sogni } from './sogni/sogniClient.js';
 import { HistoryStore } from './store/historyStore.js';
 import { openStore } from './store/openStore.js';
 import type { Turn } from './core/history.js';
-import { ATTACHMENT_TIMEOUT_MS, readAttachments } from './vision/readAttachments.js';
+import { ATTACHMENT_TIMEOUT_MS, readAttachments, type AttachmentRef } from './vision/readAttachments.js';
 import { MediaService, type StoredJob } from './media/mediaService.js';
 import { SpendLedger } from './spend/spendLedger.js';
 import { defaultLimits, pricesFrom } from './spend/limits.js';
@@ -49,6 +49,12 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
   });
   const pacers = new PacerRegistry(overrides.pacing);
   const prices = pricesFrom(config);
+  const readWithLimits = (refs: readonly AttachmentRef[]) =>
+    readAttachments(refs, {
+      maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024,
+      maxImages: config.MAX_IMAGES,
+      timeoutMs: overrides.attachmentTimeoutMs ?? ATTACHMENT_TIMEOUT_MS,
+    });
   const ledger = new SpendLedger(store.namespace('spend'), (scope) => defaultLimits(config, scope));
   const media = new MediaService({
     sogni,
@@ -68,18 +74,20 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     systemPrompt: config.SYSTEM_PROMPT,
     timeoutSeconds: config.SOGNI_TIMEOUT_SECONDS,
     classifySendError,
-    readAttachments: (refs) =>
-      readAttachments(refs, {
-        maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024,
-        maxImages: config.MAX_IMAGES,
-        timeoutMs: overrides.attachmentTimeoutMs ?? ATTACHMENT_TIMEOUT_MS,
-      }),
+    readAttachments: readWithLimits,
   });
   const models = new ModelCatalog((signal) => sogni.listModels(signal), config.SOGNI_MODEL);
-  const deps: Deps = { config, logger, chat, history, models, media, ledger };
+  const deps: Deps = { config, logger, chat, history, models, media, ledger, readAttachments: readWithLimits };
 
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.MessageContent,
+      ...(config.ALLOW_DMS ? [GatewayIntentBits.DirectMessages] : []),
+    ],
+    // DM channels are not cached before their first message; without this partial, DMs are dropped.
+    partials: config.ALLOW_DMS ? [Partials.Channel] : [],
     allowedMentions: SAFE_MENTIONS,
     rest: config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {},
   });
@@ -111,7 +119,7 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
           rest: client.rest,
           applicationId: client.application?.id ?? client.user?.id ?? '',
           guildId: config.DEV_GUILD_ID,
-          definitions: commands.map((c) => c.data),
+          definitions: definitionsFor(config),
           meta,
           logger,
         });

@@ -1,5 +1,5 @@
 import { REST, Routes, type APIApplication } from 'discord.js';
-import { commands } from '../commands/index.js';
+import { definitionsFor } from '../commands/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { registerCommands } from './discord/registerCommands.js';
 import { loadDotEnv } from './dotenv.js';
@@ -18,7 +18,7 @@ try {
     rest,
     applicationId: application.id,
     guildId: config.DEV_GUILD_ID,
-    definitions: commands.map((c) => c.data),
+    definitions: definitionsFor(config),
     meta: store.namespace<string>('meta'),
     logger,
     force: true,

@@ -5,6 +5,7 @@ import type { ModelCatalog } from './sogni/modelCatalog.js';
 import type { HistoryStore } from './store/historyStore.js';
 import type { MediaService } from './media/mediaService.js';
 import type { SpendLedger } from './spend/spendLedger.js';
+import type { AttachmentInput, AttachmentRef } from './vision/readAttachments.js';
 
 /** Everything a handler needs, built once in createBot and passed down. */
 export interface Deps {
@@ -15,4 +16,6 @@ export interface Deps {
   models: ModelCatalog;
   media: MediaService;
   ledger: SpendLedger;
+  /** Attachments to data URIs and text, with the configured limits. */
+  readAttachments(refs: readonly AttachmentRef[]): Promise<AttachmentInput>;
 }

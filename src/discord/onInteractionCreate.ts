@@ -1,5 +1,7 @@
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
+import { handleMediaButton } from '../../commands/imagine.js';
 import { commandsByName } from '../../commands/index.js';
+import { REROLL_PREFIX, VARY_PREFIX } from './mediaMessage.js';
 import type { Deps } from '../deps.js';
 import { UserError } from '../userError.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
@@ -21,31 +23,36 @@ export function createInteractionHandler(deps: Deps) {
       }
       return;
     }
+    if (interaction.isButton()) {
+      if (!interaction.customId.startsWith(REROLL_PREFIX) && !interaction.customId.startsWith(VARY_PREFIX)) return;
+      await guarded(interaction, deps, { button: interaction.customId.split(':')[1] }, () => handleMediaButton(interaction, deps));
+      return;
+    }
     if (!interaction.isChatInputCommand()) return;
     const command = commandsByName.get(interaction.commandName);
-    const logger = deps.logger.child({
-      command: interaction.commandName,
-      guildId: interaction.guildId,
-      channelId: interaction.channelId,
-      userId: interaction.user.id,
-    });
     if (!command) {
-      logger.warn('unknown command');
+      deps.logger.warn({ command: interaction.commandName, guildId: interaction.guildId }, 'unknown command');
       await tell(interaction, '⚠️ I don’t know that command any more. It may have been removed.').catch(() => {});
       return;
     }
-    try {
-      await command.execute(interaction, deps);
-    } catch (err) {
-      if (err instanceof UserError) {
-        logger.info({ reason: err.message }, 'command refused');
-        await tell(interaction, err.message).catch((e: unknown) => logger.warn({ err: e }, 'could not tell the user'));
-        return;
-      }
-      logger.error({ err }, 'command failed');
-      await tell(interaction, UNEXPECTED).catch((e: unknown) => logger.warn({ err: e }, 'could not tell the user'));
-    }
+    await guarded(interaction, deps, { command: interaction.commandName }, () => command.execute(interaction, deps));
   };
+}
+
+/** Runs a handler; a UserError is shown as written, anything else is logged and shown as one generic line. */
+async function guarded(interaction: RepliableInteraction, deps: Deps, context: Record<string, string | undefined>, run: () => Promise<void>) {
+  const logger = deps.logger.child({ ...context, guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id });
+  try {
+    await run();
+  } catch (err) {
+    if (err instanceof UserError) {
+      logger.info({ reason: err.message }, 'request refused');
+      await tell(interaction, err.message).catch((e: unknown) => logger.warn({ err: e }, 'could not tell the user'));
+      return;
+    }
+    logger.error({ err }, 'handler failed');
+    await tell(interaction, UNEXPECTED).catch((e: unknown) => logger.warn({ err: e }, 'could not tell the user'));
+  }
 }
 
 /** Replies, edits the deferred reply, or follows up, whichever the interaction's state allows. */

@@ -11,8 +11,9 @@ export function createMessageHandler(deps: Deps) {
   return async (message: Message): Promise<void> => {
     const botId = message.client.user.id;
     if (message.author.bot || message.webhookId || message.system) return;
-    if (!message.inGuild()) return;
-    if (!isAddressedToBot(message, botId)) return;
+    // In DMs every message is for the bot; in servers only mentions and replies to it.
+    if (!message.inGuild() && !deps.config.ALLOW_DMS) return;
+    if (message.inGuild() && !isAddressedToBot(message, botId)) return;
 
     const logger = deps.logger.child({
       guildId: message.guildId,
@@ -29,7 +30,7 @@ export function createMessageHandler(deps: Deps) {
       }
       await deps.chat.answer({
         channelId: message.channelId,
-        guildId: message.guildId,
+        guildId: message.guildId ?? null,
         userId: message.author.id,
         userName: displayName(message.member, message.author),
         text,

@@ -41,6 +41,11 @@ export interface FakeAttachment {
   content_type?: string;
 }
 
+export interface FakeComponentRow {
+  type: number;
+  components: { type: number; custom_id?: string; label?: string }[];
+}
+
 export interface FakeMessage {
   id: string;
   channel_id: string;
@@ -53,9 +58,9 @@ export interface FakeMessage {
   mention_everyone: boolean;
   mentions: FakeUser[];
   mention_roles: string[];
-  attachments: unknown[];
-  embeds: unknown[];
-  components: unknown[];
+  attachments: { filename?: string; id?: unknown }[];
+  embeds: { image?: { url: string } }[];
+  components: FakeComponentRow[];
   pinned: boolean;
   type: number;
   flags: number;
@@ -93,6 +98,16 @@ export interface FakeDiscordOptions {
   rateLimit?: Partial<RateLimitOptions> | false;
 }
 
+/** What the bot sends when it creates or edits a message. */
+interface MessageBody {
+  content?: string;
+  flags?: number;
+  attachments?: { filename?: string; id?: unknown }[];
+  embeds?: { image?: { url: string } }[];
+  components?: FakeComponentRow[];
+  message_reference?: { message_id: string };
+}
+
 type Fault = (call: { method: string; path: string; channelId?: string }) => { status: number; body: unknown } | undefined;
 
 const API = '/api/v10';
@@ -105,6 +120,7 @@ export class FakeDiscord {
   readonly guildId = snowflake();
   readonly channelId = snowflake();
   readonly otherChannelId = snowflake();
+  readonly dmChannelId = snowflake();
   readonly calls: RecordedCall[] = [];
   readonly messages = new Map<string, FakeMessage>();
   readonly interactions = new Map<string, InteractionRecord>();
@@ -292,6 +308,55 @@ export class FakeDiscord {
       attachment_size_limit: 10 * 1024 * 1024,
     });
     return record;
+  }
+
+  /** A user presses a button under one of the bot's messages (dispatched as INTERACTION_CREATE type 3). */
+  pressButton(options: { customId: string; message: FakeMessage; user?: FakeUser; permissions?: string }): InteractionRecord {
+    const user = options.user ?? this.user();
+    const record: InteractionRecord = {
+      id: snowflake(),
+      token: `interaction-token-${snowflake()}-${'y'.repeat(40)}`,
+      channelId: options.message.channel_id,
+      guildId: this.guildId,
+      callbacks: [],
+      ephemeral: false,
+    };
+    this.interactions.set(record.token, record);
+    this.dispatch('INTERACTION_CREATE', {
+      id: record.id,
+      application_id: this.applicationId,
+      type: 3,
+      data: { custom_id: options.customId, component_type: 2 },
+      message: wire(options.message),
+      guild_id: this.guildId,
+      channel_id: record.channelId,
+      channel: { id: record.channelId, type: 0, guild_id: this.guildId, name: 'general', position: 0, permission_overwrites: [] },
+      member: { ...this.#member(user), permissions: options.permissions ?? ALL_PERMISSIONS },
+      context: 0,
+      token: record.token,
+      version: 1,
+      app_permissions: ALL_PERMISSIONS,
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': this.guildId },
+      attachment_size_limit: 10 * 1024 * 1024,
+    });
+    return record;
+  }
+
+  /** A user writes to the bot in DMs. */
+  postDirectMessage(options: { content: string; author?: FakeUser }): FakeMessage {
+    const author = options.author ?? this.user();
+    const message = this.#newMessage(this.dmChannelId, author, options.content);
+    delete message.guild_id;
+    this.dispatch('MESSAGE_CREATE', wire(message));
+    return message;
+  }
+
+  /** The message an interaction's reply became (deferred or not). */
+  original(record: InteractionRecord): FakeMessage | undefined {
+    return record.originalId ? this.messages.get(record.originalId) : undefined;
   }
 
   /** A user deletes a message (later edits get 404 Unknown Message). */
@@ -573,9 +638,12 @@ export class FakeDiscord {
         return {
           channelId,
           handler: (body) => {
-            const payload = body as { content?: string; message_reference?: { message_id: string } };
+            const payload = body as MessageBody;
             const ref = payload.message_reference ? this.messages.get(payload.message_reference.message_id) : undefined;
             const message = this.#newMessage(channelId, this.botUser, payload.content ?? '', {
+              attachments: payload.attachments ?? [],
+              embeds: payload.embeds ?? [],
+              components: payload.components ?? [],
               ...(ref
                 ? {
                     type: 19,
@@ -597,7 +665,7 @@ export class FakeDiscord {
             handler: (body) => {
               const message = this.messages.get(id);
               if (!message || message.deleted) return unknownMessage;
-              this.#applyEdit(message, body as { content?: string });
+              this.#applyEdit(message, body as MessageBody);
               return [200, wire(message)];
             },
           };
@@ -641,8 +709,11 @@ export class FakeDiscord {
         return {
           channelId,
           handler: (body) => {
-            const payload = body as { content?: string; flags?: number };
+            const payload = body as MessageBody;
             const message = this.#newMessage(channelId, this.botUser, payload.content ?? '', {
+              attachments: payload.attachments ?? [],
+              embeds: payload.embeds ?? [],
+              components: payload.components ?? [],
               flags: payload.flags ?? 0,
               webhook_id: this.applicationId,
               application_id: this.applicationId,
@@ -659,7 +730,7 @@ export class FakeDiscord {
             handler: (body) => {
               const message = id ? this.messages.get(id) : undefined;
               if (!message || message.deleted) return unknownMessage;
-              this.#applyEdit(message, body as { content?: string });
+              this.#applyEdit(message, body as MessageBody);
               return [200, wire(message)];
             },
           };
@@ -695,11 +766,14 @@ export class FakeDiscord {
     res.end(file.bytes);
   }
 
-  #applyEdit(message: FakeMessage, body: { content?: string }): void {
+  #applyEdit(message: FakeMessage, body: MessageBody): void {
     if (body.content !== undefined) {
       message.content = body.content;
       message.history.push(body.content);
     }
+    if (body.attachments !== undefined) message.attachments = body.attachments;
+    if (body.embeds !== undefined) message.embeds = body.embeds;
+    if (body.components !== undefined) message.components = body.components;
     message.edited_timestamp = new Date().toISOString();
   }
 }
@@ -716,8 +790,19 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** discord.js sends `payload_json` in a multipart body when files are attached. */
+/**
+ * discord.js sends `payload_json` in a multipart body when files are attached; the file
+ * names are on the `files[n]` parts, matched to `attachments[n]` as Discord does.
+ */
 function parseMultipartJson(raw: string): unknown {
   const match = /name="payload_json"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/.exec(raw);
-  return match?.[1] ? JSON.parse(match[1]) : {};
+  const payload = (match?.[1] ? JSON.parse(match[1]) : {}) as MessageBody;
+  const names = [...raw.matchAll(/name="files\[(\d+)\]"; filename="([^"]*)"/g)];
+  if (names.length > 0) {
+    payload.attachments = (payload.attachments ?? names.map((_, i) => ({ id: i }))).map((a, i) => ({
+      ...a,
+      filename: names.find((n) => Number(n[1]) === Number(a.id ?? i))?.[2] ?? a.filename,
+    }));
+  }
+  return payload;
 }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
 
 /**
  * A fake of Sogni's OpenAI-compatible API on 127.0.0.1, following ../shared/docs/sogni-api.md:
@@ -27,8 +28,12 @@ export type Script =
       malformedAfter?: number;
       /** Send an in-stream error event after this many deltas. */
       errorAfter?: { deltas: number; error: { message: string; type?: string; code?: string | number } };
+      /** Tool calls sent after the content (finish_reason `tool_calls`), as with `sogni_tool_execution: false`. */
+      toolCalls?: { name: string; arguments: Record<string, unknown> }[];
     }
-  | { kind: 'error'; status: number; body: unknown; headers?: Record<string, string> };
+  | { kind: 'error'; status: number; body: unknown; headers?: Record<string, string> }
+  /** A non-streaming JSON answer (hosted tool execution). */
+  | { kind: 'json'; body: unknown; delayMs?: number };
 
 export interface ChatCall {
   body: Record<string, unknown>;
@@ -40,6 +45,27 @@ export interface ChatCall {
   finished: boolean;
 }
 
+/** A hosted-tool result the way Sogni shapes it: one generated image served by the fake itself. */
+export function imageResult(mediaUrl: string, spark = 2.5, text = 'Here is your image.') {
+  return {
+    id: 'chatcmpl-media',
+    object: 'chat.completion',
+    created: 0,
+    model: 'qwen3.6-35b-a3b-gguf-iq4xs',
+    choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 300, completion_tokens: 40, total_tokens: 340 },
+    sogni_tool_results: [
+      {
+        ok: true,
+        tool: 'generate_image',
+        status: 'completed',
+        output_assets: [{ asset_id: 'a1', type: 'image', url: mediaUrl, width: 64, height: 64 }],
+        estimated_cost: { spark, usd: spark * 0.005 },
+      },
+    ],
+  };
+}
+
 export function words(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
 }
@@ -49,11 +75,19 @@ export class FakeSogni {
   readonly calls: ChatCall[] = [];
   models = ['qwen3.6-35b-a3b-gguf-iq4xs', 'qwen3.5-35b-a3b-abliterated-gguf-q4km'];
   modelCalls = 0;
-  /** Decides the answer to each chat request; the default streams a fixed sentence. */
+  /** Decides the answer to each streaming chat request; the default streams a fixed sentence. */
   script: (body: Record<string, unknown>, index: number) => Script = () => ({
     kind: 'stream',
     deltas: words('Hello from the fake Sogni.'),
   });
+  /** Decides the answer to each media (non-streaming) request; the default makes one image. */
+  mediaScript: (body: Record<string, unknown>, index: number) => Script = (_body, index) => ({
+    kind: 'json',
+    body: imageResult(`${this.origin}/media/result-${index + 1}.png`),
+  });
+  /** The PNG served for every /media/ URL. */
+  mediaBytes: Buffer = Buffer.alloc(0);
+  readonly mediaDownloads: string[] = [];
   readonly #server: Server;
   #port = 0;
 
@@ -63,6 +97,7 @@ export class FakeSogni {
   }
 
   async start(): Promise<this> {
+    this.mediaBytes = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#dd6622' } }).png().toBuffer();
     this.#server.listen(0, '127.0.0.1');
     await once(this.#server, 'listening');
     this.#port = (this.#server.address() as AddressInfo).port;
@@ -70,7 +105,21 @@ export class FakeSogni {
   }
 
   get baseUrl(): string {
-    return `http://127.0.0.1:${this.#port}/v1`;
+    return `${this.origin}/v1`;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  /** Streaming chat requests. */
+  chatCalls(): ChatCall[] {
+    return this.calls.filter((c) => c.body['stream'] === true);
+  }
+
+  /** Media requests (non-streaming, hosted tool execution). */
+  mediaCalls(): ChatCall[] {
+    return this.calls.filter((c) => c.body['stream'] !== true);
   }
 
   async stop(): Promise<void> {
@@ -97,6 +146,13 @@ export class FakeSogni {
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${this.#port}`);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method === 'GET' && url.pathname.startsWith('/media/')) {
+      // Generated files are public links, like Sogni's CDN.
+      this.mediaDownloads.push(url.pathname);
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(this.mediaBytes.length) });
+      res.end(this.mediaBytes);
+      return;
+    }
     const authorized = req.headers.authorization === `Bearer ${this.apiKey}`;
     const json = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -117,9 +173,16 @@ export class FakeSogni {
     }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
     const call: ChatCall = { body, authorization: req.headers.authorization, sent: 0, aborted: false, finished: false };
-    const index = this.calls.length;
+    const streaming = body['stream'] === true;
+    const index = streaming ? this.chatCalls().length : this.mediaCalls().length;
     this.calls.push(call);
-    const script = this.script(body, index);
+    const script = streaming ? this.script(body, index) : this.mediaScript(body, index);
+    if (script.kind === 'json') {
+      if (script.delayMs) await new Promise((r) => setTimeout(r, script.delayMs));
+      json(200, script.body);
+      call.finished = true;
+      return;
+    }
     if (script.kind === 'error') {
       json(script.status, script.body, script.headers);
       call.finished = true;
@@ -166,7 +229,14 @@ export class FakeSogni {
       await pause();
     }
     if (!alive()) return;
-    res.write(chunk({}, 'stop'));
+    for (const [i, call] of (script.toolCalls ?? []).entries()) {
+      const args = JSON.stringify(call.arguments);
+      const half = Math.floor(args.length / 2);
+      // Arguments arrive in pieces, as they do from real servers.
+      res.write(chunk({ tool_calls: [{ index: i, id: `call_${i}`, type: 'function', function: { name: call.name, arguments: args.slice(0, half) } }] }));
+      res.write(chunk({ tool_calls: [{ index: i, function: { arguments: args.slice(half) } }] }));
+    }
+    res.write(chunk({}, script.toolCalls?.length ? 'tool_calls' : 'stop'));
     const includeUsage = (body['stream_options'] as { include_usage?: boolean } | undefined)?.include_usage;
     if (includeUsage) {
       const usage = script.usage ?? { prompt_tokens: 42, completion_tokens: script.deltas.length, total_tokens: 42 + script.deltas.length };

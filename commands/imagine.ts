@@ -1,0 +1,82 @@
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  MessageFlags,
+  type ButtonInteraction,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import type { Deps } from '../src/deps.js';
+import type { Command } from '../src/discord/command.js';
+import { REROLL_PREFIX, VARY_PREFIX } from '../src/discord/mediaMessage.js';
+import { toAttachmentRef } from '../src/discord/prompt.js';
+import { runMediaJob } from '../src/discord/runMediaJob.js';
+import { spendScope } from '../src/discord/scope.js';
+import type { MediaSpec } from '../src/media/mediaService.js';
+import { UserError } from '../src/userError.js';
+
+/** Longest prompt accepted (Discord would allow 6,000; image models read far less). */
+export const MAX_PROMPT = 4000;
+
+export const data = {
+  name: 'imagine',
+  description: 'Make an image (or a video, music, speech) with Sogni',
+  type: ApplicationCommandType.ChatInput,
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
+  integration_types: [ApplicationIntegrationType.GuildInstall],
+  options: [
+    { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What to make', required: true, max_length: MAX_PROMPT },
+    { type: ApplicationCommandOptionType.Attachment, name: 'image', description: 'An image to edit or vary (optional)' },
+  ],
+} as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
+
+export const imagine: Command = {
+  data,
+  async execute(interaction, deps) {
+    const { scope, dm } = spendScope(interaction.guildId, interaction.user.id, deps);
+    const prompt = interaction.options.getString('prompt', true).trim();
+    if (!prompt) throw new UserError('The prompt is empty. Describe what to make, e.g. “a fox in the snow”.');
+    if (prompt.length > MAX_PROMPT) throw new UserError(`The prompt is ${prompt.length.toLocaleString('en-US')} characters; keep it under ${MAX_PROMPT.toLocaleString('en-US')}.`);
+    const image = interaction.options.getAttachment('image');
+    await interaction.deferReply();
+    const logger = deps.logger.child({ command: 'imagine', guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id });
+    let reference: string | undefined;
+    if (image) {
+      const read = await deps.readAttachments([toAttachmentRef(image)]);
+      reference = read.images[0]?.dataUri;
+      if (!reference) throw new UserError(`⚠️ ${read.notes[0] ?? 'That attachment is not an image I can use.'}`);
+    }
+    const spec: MediaSpec = { prompt, ...(reference ? { reference } : {}) };
+    await runMediaJob(interaction, deps, spec, { scope, dm, userId: interaction.user.id, logger });
+  },
+};
+
+/** Reroll (same prompt, new seed) and Vary (the result as the reference), from the stored job. */
+export async function handleMediaButton(interaction: ButtonInteraction, deps: Deps): Promise<void> {
+  const vary = interaction.customId.startsWith(VARY_PREFIX);
+  const jobId = interaction.customId.slice((vary ? VARY_PREFIX : REROLL_PREFIX).length);
+  const { scope, dm } = spendScope(interaction.guildId, interaction.user.id, deps);
+  const job = await deps.media.job(jobId);
+  if (!job) {
+    await interaction.reply({ content: 'That result is too old to reuse. Run /imagine again.', flags: MessageFlags.Ephemeral });
+    return;
+  }
+  const logger = deps.logger.child({ button: vary ? 'vary' : 'reroll', jobId, guildId: interaction.guildId, userId: interaction.user.id });
+  let spec: MediaSpec;
+  if (vary) {
+    const image = job.media.find((m) => m.kind === 'image');
+    if (!image) throw new UserError('There is no image to vary in that result.');
+    spec = { prompt: job.prompt, reference: image.url };
+  } else {
+    spec = {
+      prompt: job.prompt,
+      reroll: true,
+      ...(job.reference ? { reference: job.reference } : {}),
+      ...(job.tool ? { tool: job.tool } : {}),
+      ...(job.args ? { args: job.args } : {}),
+    };
+  }
+  await interaction.deferReply();
+  await runMediaJob(interaction, deps, spec, { scope, dm, userId: interaction.user.id, logger });
+}

@@ -1,0 +1,59 @@
+import { escapeMarkdown, type RepliableInteraction } from 'discord.js';
+import type { Deps } from '../deps.js';
+import type { MediaContext, MediaSpec } from '../media/mediaService.js';
+import { renderMediaMessage } from './mediaMessage.js';
+import { SAFE_MENTIONS } from './safeMentions.js';
+
+/** How often the status message says how long it has been (well inside the edit budget). */
+const STATUS_EVERY_MS = 5000;
+
+function headerFor(prompt: string, userId: string): string {
+  const shown = prompt.length > 200 ? `${prompt.slice(0, 199)}…` : prompt;
+  return `🎨 **${escapeMarkdown(shown.replace(/\s+/g, ' '))}** — for <@${userId}>`;
+}
+
+/**
+ * Runs one media request for a deferred interaction (/imagine, Reroll, Vary): a status that
+ * counts the seconds, then the media with its buttons, or one line saying why not.
+ */
+export async function runMediaJob(interaction: RepliableInteraction, deps: Deps, spec: MediaSpec, context: MediaContext): Promise<void> {
+  const started = Date.now();
+  const header = headerFor(spec.prompt, context.userId);
+  let done = false;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const showStatus = () => {
+    if (done) return;
+    const seconds = Math.round((Date.now() - started) / 1000);
+    const content = `${header}\n-# ⏳ Working on it… ${seconds > 0 ? `${seconds} s` : ''}`.trimEnd();
+    inFlight = interaction.editReply({ content, allowedMentions: SAFE_MENTIONS }).catch((err: unknown) => {
+      context.logger.warn({ err }, 'could not update the media status');
+    });
+  };
+  showStatus();
+  const timer = setInterval(showStatus, STATUS_EVERY_MS);
+  let outcome;
+  try {
+    outcome = await deps.media.create(spec, context);
+  } finally {
+    done = true;
+    clearInterval(timer);
+    // A status edit still on its way must not land after the result.
+    await inFlight;
+  }
+  switch (outcome.kind) {
+    case 'ok':
+      await interaction.editReply(
+        await renderMediaMessage({ header, text: outcome.text, notes: outcome.notes, media: outcome.media, jobId: outcome.jobId }),
+      );
+      return;
+    case 'empty':
+      await interaction.editReply({
+        content: [header, outcome.text.trim().slice(0, 1500), outcome.line, ...outcome.notes].filter(Boolean).join('\n'),
+        allowedMentions: SAFE_MENTIONS,
+      });
+      return;
+    case 'refused':
+    case 'failed':
+      await interaction.editReply({ content: `${header}\n${outcome.line}`, allowedMentions: SAFE_MENTIONS });
+  }
+}
