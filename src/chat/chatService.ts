@@ -62,7 +62,7 @@ export interface ChatServiceDeps {
 const SHUTDOWN_NOTICE = '⚠️ The bot is restarting, so this answer was cut short. Ask again in a moment.';
 const NOTHING_TO_ANSWER = 'I had nothing I could read in that message. Ask a question, or attach an image or a text file.';
 const HISTORY_WRITE_NOTICE = "⚠️ I couldn't save this exchange, so I may not remember it next time.";
-const NO_MEDIA_IN_DMS = '-# Media can only be made in servers.';
+const MEDIA_NOT_POSTABLE = "-# I can't post media here, so I made none.";
 
 /** One answer in a channel: checks the budget, reads the history, streams Sogni's answer into Discord, saves the turns. */
 export class ChatService {
@@ -265,7 +265,7 @@ export class ChatService {
   ): Promise<{ text?: string; summary?: string; notices: string[] }> {
     const { media } = this.#deps;
     if (!media) return { notices: [] };
-    if (!request.surface.postMedia) return { notices: [NO_MEDIA_IN_DMS] };
+    if (!request.surface.postMedia) return { notices: [MEDIA_NOT_POSTABLE] };
     const outcome = await media.create(
       { prompt: request.text, tool: call.name, args: call.arguments },
       { scope, userId: request.userId, dm: request.guildId === null, logger: request.logger },

@@ -350,7 +350,8 @@ export class FakeDiscord {
     const author = options.author ?? this.user();
     const message = this.#newMessage(this.dmChannelId, author, options.content);
     delete message.guild_id;
-    this.dispatch('MESSAGE_CREATE', wire(message));
+    // Discord says the channel type on DM messages; discord.js needs it to build the DM channel.
+    this.dispatch('MESSAGE_CREATE', { ...wire(message), channel_type: 1 });
     return message;
   }
 
@@ -799,10 +800,11 @@ function parseMultipartJson(raw: string): unknown {
   const payload = (match?.[1] ? JSON.parse(match[1]) : {}) as MessageBody;
   const names = [...raw.matchAll(/name="files\[(\d+)\]"; filename="([^"]*)"/g)];
   if (names.length > 0) {
-    payload.attachments = (payload.attachments ?? names.map((_, i) => ({ id: i }))).map((a, i) => ({
-      ...a,
-      filename: names.find((n) => Number(n[1]) === Number(a.id ?? i))?.[2] ?? a.filename,
-    }));
+    const listed: { filename?: string; id?: unknown }[] = payload.attachments ?? names.map((_, i) => ({ id: i }));
+    payload.attachments = listed.map((a, i) => {
+      const filename = names.find((n) => Number(n[1]) === Number(a.id ?? i))?.[2] ?? a.filename;
+      return filename === undefined ? a : { ...a, filename };
+    });
   }
   return payload;
 }
