@@ -7,7 +7,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
-import { displayName, toAttachmentRef } from '../src/discord/prompt.js';
+import { displayName, hasVisibleText, MAX_PROMPT_CHARS, promptTooLong, toAttachmentRef } from '../src/discord/prompt.js';
 import { interactionSurface } from '../src/discord/surfaces.js';
 import { UserError } from '../src/userError.js';
 
@@ -21,7 +21,7 @@ export const data = {
   contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
   integration_types: [ApplicationIntegrationType.GuildInstall],
   options: [
-    { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What to ask', required: true, max_length: 4000 },
+    { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What to ask', required: true, max_length: MAX_PROMPT_CHARS },
     { type: ApplicationCommandOptionType.Boolean, name: 'private', description: 'Only you see the answer (default: no)' },
     { type: ApplicationCommandOptionType.Attachment, name: 'image', description: 'An image (or text file) to ask about' },
     {
@@ -39,13 +39,15 @@ export const ask: Command = {
   async execute(interaction, deps) {
     if (!interaction.channelId || (!interaction.inGuild() && !deps.config.ALLOW_DMS)) throw new UserError('/ask works in servers only.');
     const ephemeral = interaction.options.getBoolean('private') ?? false;
-    // Acknowledge first: Discord drops interactions not answered within 3 s.
-    await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+    // Cheap checks first, answered privately; then acknowledge: Discord drops interactions not answered within 3 s.
     const prompt = interaction.options.getString('prompt', true).trim();
-    if (!prompt) throw new UserError('The prompt is empty. Tell me what to answer.');
+    if (!hasVisibleText(prompt)) throw new UserError('The prompt is empty. Tell me what to answer.');
+    const tooLong = promptTooLong(prompt);
+    if (tooLong) throw new UserError(tooLong);
     const model = interaction.options.getString('model')?.trim() || deps.config.SOGNI_MODEL;
-    const image = interaction.options.getAttachment('image');
     if (!MODEL_ID.test(model)) throw new UserError('That model name is not valid. Pick one from the list.');
+    const image = interaction.options.getAttachment('image');
+    await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
     const logger = deps.logger.child({
       command: 'ask',
       guildId: interaction.guildId,

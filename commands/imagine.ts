@@ -10,14 +10,12 @@ import {
 import type { Deps } from '../src/deps.js';
 import type { Command } from '../src/discord/command.js';
 import { REROLL_PREFIX, VARY_PREFIX } from '../src/discord/mediaMessage.js';
-import { toAttachmentRef } from '../src/discord/prompt.js';
+import { hasVisibleText, MAX_PROMPT_CHARS, promptTooLong, toAttachmentRef } from '../src/discord/prompt.js';
 import { runMediaJob } from '../src/discord/runMediaJob.js';
 import { spendScope } from '../src/discord/scope.js';
 import type { MediaSpec } from '../src/media/mediaService.js';
 import { UserError } from '../src/userError.js';
 
-/** Longest prompt accepted (Discord would allow 6,000; image models read far less). */
-export const MAX_PROMPT = 4000;
 
 export const data = {
   name: 'imagine',
@@ -26,7 +24,7 @@ export const data = {
   contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
   integration_types: [ApplicationIntegrationType.GuildInstall],
   options: [
-    { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What to make', required: true, max_length: MAX_PROMPT },
+    { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What to make', required: true, max_length: MAX_PROMPT_CHARS },
     { type: ApplicationCommandOptionType.Attachment, name: 'image', description: 'An image to edit or vary (optional)' },
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
@@ -36,8 +34,9 @@ export const imagine: Command = {
   async execute(interaction, deps) {
     const { scope, dm } = spendScope(interaction.guildId, interaction.user.id, deps);
     const prompt = interaction.options.getString('prompt', true).trim();
-    if (!prompt) throw new UserError('The prompt is empty. Describe what to make, e.g. “a fox in the snow”.');
-    if (prompt.length > MAX_PROMPT) throw new UserError(`The prompt is ${prompt.length.toLocaleString('en-US')} characters; keep it under ${MAX_PROMPT.toLocaleString('en-US')}.`);
+    if (!hasVisibleText(prompt)) throw new UserError('The prompt is empty. Describe what to make, e.g. “a fox in the snow”.');
+    const tooLong = promptTooLong(prompt);
+    if (tooLong) throw new UserError(tooLong);
     const image = interaction.options.getAttachment('image');
     await interaction.deferReply();
     const logger = deps.logger.child({ command: 'imagine', guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id });

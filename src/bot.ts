@@ -13,7 +13,7 @@ import type { Logger } from './logger.js';
 import { ModelCatalog } from './sogni/modelCatalog.js';
 import { Sogni } from './sogni/sogniClient.js';
 import { HistoryStore } from './store/historyStore.js';
-import { openStore } from './store/openStore.js';
+import { openStore, type Store } from './store/openStore.js';
 import type { Turn } from './core/history.js';
 import { ATTACHMENT_TIMEOUT_MS, readAttachments, type AttachmentRef } from './vision/readAttachments.js';
 import { MediaService, type StoredJob } from './media/mediaService.js';
@@ -30,6 +30,8 @@ export interface BotOverrides {
 export interface Bot {
   client: Client;
   deps: Deps;
+  /** The storage behind history, the ledger and media jobs. */
+  store: Store;
   /** Logs in, waits for the gateway to be ready and registers the slash commands. */
   start(): Promise<void>;
   /** Finishes answers in progress with a notice, then disconnects and closes the store. */
@@ -109,6 +111,7 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
   return {
     client,
     deps,
+    store,
     async start() {
       const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
       await client.login(config.DISCORD_TOKEN);

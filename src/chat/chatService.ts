@@ -61,6 +61,7 @@ export interface ChatServiceDeps {
 
 const SHUTDOWN_NOTICE = '⚠️ The bot is restarting, so this answer was cut short. Ask again in a moment.';
 const NOTHING_TO_ANSWER = 'I had nothing I could read in that message. Ask a question, or attach an image or a text file.';
+export const LEDGER_DOWN = "⚠️ I can't record spending right now, so I won't run paid requests. Try again in a moment.";
 const HISTORY_WRITE_NOTICE = "⚠️ I couldn't save this exchange, so I may not remember it next time.";
 const MEDIA_NOT_POSTABLE = "-# I can't post media here, so I made none.";
 
@@ -141,13 +142,21 @@ export class ChatService {
     const upstream = buildUpstream(systemPrompt, [...past, userTurn]);
 
     // Chat is paid too: hold an estimate first, and send nothing when it would break a limit.
-    const reserved = await ledger.reserve({
-      scope,
-      userId: request.userId,
-      kind: 'chat',
-      model: request.model,
-      estimate: chatEstimate(prices, textLength(upstream.messages), imageCount(upstream.messages)),
-    });
+    let reserved: Awaited<ReturnType<SpendLedger['reserve']>>;
+    try {
+      reserved = await ledger.reserve({
+        scope,
+        userId: request.userId,
+        kind: 'chat',
+        model: request.model,
+        estimate: chatEstimate(prices, textLength(upstream.messages), imageCount(upstream.messages)),
+      });
+    } catch (err) {
+      // Without a ledger entry nothing paid may run: a limit could not be kept.
+      logger.error({ err }, 'could not record the spend hold; not asking Sogni');
+      await renderer.finish('', [...notes, LEDGER_DOWN].join('\n'));
+      return { answer: '', delivered: !renderer.gone, refused: true };
+    }
     if (!reserved.ok) {
       logger.info({ limit: reserved.refusal.limit }, 'chat refused by spend limit');
       await renderer.finish('', [...notes, describeRefusal(reserved.refusal, Date.now(), request.guildId === null)].join('\n'));

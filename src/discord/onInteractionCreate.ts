@@ -50,6 +50,12 @@ async function guarded(interaction: RepliableInteraction, deps: Deps, context: R
       await tell(interaction, err.message).catch((e: unknown) => logger.warn({ err: e }, 'could not tell the user'));
       return;
     }
+    if ((err as { code?: unknown }).code === 'CommandInteractionOptionType') {
+      // A forged or stale client sent an option of the wrong type.
+      logger.warn({ err }, 'option of the wrong type');
+      await tell(interaction, '⚠️ One of the options had the wrong type. Run the command again from the menu.').catch(() => {});
+      return;
+    }
     logger.error({ err }, 'handler failed');
     await tell(interaction, UNEXPECTED).catch((e: unknown) => logger.warn({ err: e }, 'could not tell the user'));
   }

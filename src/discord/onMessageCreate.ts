@@ -1,6 +1,6 @@
 import type { Message } from 'discord.js';
 import type { Deps } from '../deps.js';
-import { attachmentsFor, displayName, isAddressedToBot, promptFromMessage } from './prompt.js';
+import { attachmentsFor, displayName, hasVisibleText, isAddressedToBot, promptFromMessage, promptTooLong } from './prompt.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 import { messageReplySurface } from './surfaces.js';
 
@@ -22,10 +22,13 @@ export function createMessageHandler(deps: Deps) {
       messageId: message.id,
     });
     try {
-      const text = promptFromMessage(message, botId);
+      const raw = promptFromMessage(message, botId);
+      const text = hasVisibleText(raw) ? raw : '';
       const attachments = await attachmentsFor(message);
-      if (!text && attachments.length === 0) {
-        await message.reply({ content: EMPTY_MENTION_HINT, allowedMentions: SAFE_MENTIONS, failIfNotExists: false });
+      const refusal = text ? promptTooLong(text) : attachments.length === 0 ? EMPTY_MENTION_HINT : null;
+      if (refusal) {
+        logger.info({ chars: text.length }, 'mention refused before asking Sogni');
+        await message.reply({ content: refusal, allowedMentions: SAFE_MENTIONS, failIfNotExists: false });
         return;
       }
       await deps.chat.answer({

@@ -1,6 +1,20 @@
 import { cleanContent, GuildMember, type APIInteractionGuildMember, type Attachment, type Message, type User } from 'discord.js';
 import type { AttachmentRef } from '../vision/readAttachments.js';
 
+/** Longest prompt accepted from a message or a command (Discord's own message limit with Nitro). */
+export const MAX_PROMPT_CHARS = 4000;
+
+/** A refusal for a prompt that is too long, or null. */
+export function promptTooLong(text: string): string | null {
+  if (text.length <= MAX_PROMPT_CHARS) return null;
+  return `⚠️ That is ${text.length.toLocaleString('en-US')} characters; keep questions under ${MAX_PROMPT_CHARS.toLocaleString('en-US')} (attach longer text as a file).`;
+}
+
+/** False for text that shows nothing: only spaces, zero-width or combining characters. */
+export function hasVisibleText(text: string): boolean {
+  return text.replace(/[\p{Z}\p{Cc}\p{Cf}\p{M}\s]/gu, '').length > 0;
+}
+
 /** Longest display name passed to the model; names are user-controlled text. */
 const MAX_NAME = 40;
 

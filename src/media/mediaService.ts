@@ -88,13 +88,19 @@ export class MediaService {
     const { sogni, ledger, prices, model, tokenType } = this.#deps;
     const { logger } = context;
     const tool = spec.tool ?? (spec.reference ? 'edit_image' : 'generate_image');
-    const reserved = await ledger.reserve({
-      scope: context.scope,
-      userId: context.userId,
-      kind: toolKind(tool),
-      model,
-      estimate: this.estimate(spec),
-    });
+    let reserved: Awaited<ReturnType<SpendLedger['reserve']>>;
+    try {
+      reserved = await ledger.reserve({
+        scope: context.scope,
+        userId: context.userId,
+        kind: toolKind(tool),
+        model,
+        estimate: this.estimate(spec),
+      });
+    } catch (err) {
+      logger.error({ err }, 'could not record the spend hold; not asking Sogni');
+      return { kind: 'failed', line: "⚠️ I can't record spending right now, so I won't make media. Try again in a moment." };
+    }
     if (!reserved.ok) {
       logger.info({ limit: reserved.refusal.limit, needed: reserved.refusal.needed }, 'media refused by spend limit');
       return { kind: 'refused', line: describeRefusal(reserved.refusal, Date.now(), context.dm) };
@@ -123,8 +129,14 @@ export class MediaService {
     const actual = roundSpark(
       (extracted.reportedSpark ?? mediaCostFromOutput(prices, extracted.media)) + (extracted.usage ? chatCost(prices, extracted.usage) : 0),
     );
-    const settled = await ledger.settle(hold, actual, extracted.media[0] ? toolKind(extracted.media[0].kind) : undefined);
-    const notes = settled.warnings.map((w) => describeWarning(w, settled.state, settled.limits, context.userId));
+    let notes: string[] = [];
+    try {
+      const settled = await ledger.settle(hold, actual, extracted.media[0] ? toolKind(extracted.media[0].kind) : undefined);
+      notes = settled.warnings.map((w) => describeWarning(w, settled.state, settled.limits, context.userId));
+    } catch (err) {
+      // The hold stays and expires; the media is made and shown regardless.
+      logger.error({ err, actual }, 'could not settle the media spend');
+    }
     logger.info(
       { media: extracted.media.length, tools: extracted.tools, estimate: hold.reservation.amount, actual, reported: extracted.reportedSpark !== undefined },
       'media request finished',

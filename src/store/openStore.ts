@@ -29,7 +29,8 @@ export function openStore(url: string): Store {
       return view;
     },
     async close() {
-      await adapter.disconnect?.();
+      // Closing twice (or after the database failed) is harmless; there is nothing left to flush.
+      await adapter.disconnect?.().catch(() => {});
     },
   };
 }

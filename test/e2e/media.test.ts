@@ -64,7 +64,7 @@ describe('/imagine', () => {
     const long = h.discord.runCommand({ name: 'imagine', options: [prompt('x'.repeat(4500))] });
     await h.discord.waitFor(() => empty.callbacks.length > 0 && long.callbacks.length > 0);
     expect(empty.callbacks[0]).toMatchObject({ type: 4, data: { content: expect.stringContaining('The prompt is empty'), flags: 64 } });
-    expect(long.callbacks[0]).toMatchObject({ type: 4, data: { content: expect.stringContaining('keep it under 4,000'), flags: 64 } });
+    expect(long.callbacks[0]).toMatchObject({ type: 4, data: { content: expect.stringContaining('keep questions under 4,000'), flags: 64 } });
     expect(h.sogni.calls).toHaveLength(0);
   });
 

@@ -131,6 +131,7 @@ export class FakeDiscord {
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #sockets = new Set<WebSocket>();
+  readonly #sent: { seq: number; payload: string }[] = [];
   readonly #bucketLog = new Map<string, number[]>();
   readonly #globalLog: number[] = [];
   readonly #faults: Fault[] = [];
@@ -383,9 +384,21 @@ export class FakeDiscord {
   }
 
   dispatch(t: string, d: unknown): void {
-    const payload = JSON.stringify({ op: 0, t, s: ++this.#seq, d });
+    const seq = ++this.#seq;
+    const payload = JSON.stringify({ op: 0, t, s: seq, d });
+    // Kept for RESUME: a client that reconnects gets what it missed, as from Discord.
+    this.#sent.push({ seq, payload });
+    if (this.#sent.length > 1000) this.#sent.shift();
     for (const ws of this.#sockets) if ((ws as WebSocket & { identified?: boolean }).identified) ws.send(payload);
   }
+
+  /** Drops every gateway connection with a resumable close code, as Discord does when it restarts a node. */
+  dropGateway(code = 4000): void {
+    for (const ws of this.#sockets) ws.close(code, 'Unknown error');
+  }
+
+  /** Gateway sessions resumed (op 6) since start. */
+  resumes = 0;
 
   // ——— gateway ———
 
@@ -414,6 +427,13 @@ export class FakeDiscord {
         this.#sendTo(ws, 'GUILD_CREATE', this.#guildPayload());
       }
       if (packet.op === 6) {
+        if (packet.d['token'] !== this.token) {
+          ws.close(4004, 'Authentication failed.');
+          return;
+        }
+        this.resumes += 1;
+        const after = Number(packet.d['seq'] ?? 0);
+        for (const event of this.#sent) if (event.seq > after) ws.send(event.payload);
         (ws as WebSocket & { identified?: boolean }).identified = true;
         this.#sendTo(ws, 'RESUMED', {});
       }
