@@ -149,12 +149,12 @@ describe('secrets', () => {
   it('never writes the bot token or the API key to the logs, even when Discord errors quote URLs', async () => {
     h = await startHarness();
     h.discord.addFault(({ method, path }) =>
-      method === 'PATCH' && path.startsWith('/webhooks/') ? { status: 404, body: { message: 'Unknown Webhook', code: 10015 } } : undefined,
+      method === 'PATCH' && path.startsWith('/webhooks/') ? { status: 400, body: { message: 'Invalid Form Body', code: 50035 } } : undefined,
     );
     const interaction = h.discord.runCommand({ name: 'ask', options: [{ name: 'prompt', type: 3, value: 'hi' }] });
     await h.discord.waitFor(() => h?.logs.some((l) => l['msg'] === 'answer finished'));
     const text = h.logText();
-    expect(text).toContain('Unknown Webhook');
+    expect(text).toContain('Invalid Form Body');
     expect(text).not.toContain(interaction.token);
     expect(text).not.toContain(h.discord.token);
     expect(text).not.toContain(h.sogni.apiKey);
