@@ -105,7 +105,7 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
   // If Discord still says "slow down" for a channel, every answer there backs off together.
   client.rest.on(RESTEvents.RateLimited, (info) => {
     logger.warn({ route: info.route, retryAfter: info.retryAfter, global: info.global }, 'discord rate limit');
-    if (info.route.startsWith('/channels/:id/messages')) pacers.for(info.majorParameter).pauseUntil(Date.now() + info.retryAfter);
+    if (info.route.startsWith('/channels/:id/messages')) pacers.channel(info.majorParameter).pauseUntil(Date.now() + info.retryAfter);
   });
 
   return {

@@ -18,6 +18,19 @@ export interface PacerOptions {
 export const DISCORD_CHANNEL_LIMITS: PacerOptions = { limit: 5, windowMs: 5000, marginMs: 250 };
 
 /**
+ * Discord allows 50 requests a second for the whole bot. Streaming edits take at most 40 of
+ * them, leaving room for typing indicators, interaction replies and media posts. With many
+ * answers at once, this is what keeps each edit reading the newest text when its turn comes,
+ * instead of discord.js's global queue holding edits whose text went stale while waiting.
+ */
+export const DISCORD_GLOBAL_EDIT_LIMITS: PacerOptions = { limit: 40, windowMs: 1000, marginMs: 0 };
+
+/** Something that hands out send slots. */
+export interface Pacer {
+  acquire(urgency: Urgency): Promise<void>;
+}
+
+/**
  * `urgent` (a new message, a final edit) goes first and skips the even spacing, never the
  * window: the first text and the finished answer matter more than one more progress edit.
  */
@@ -33,7 +46,7 @@ interface Waiter {
  * ms, about one a second) so concurrent answers in a channel take turns; urgent sends skip
  * the spacing but never the window. Over any window plus margin, at most `limit` slots are granted.
  */
-export class ChannelPacer {
+export class ChannelPacer implements Pacer {
   readonly #options: PacerOptions;
   /** Grant times of the most recent slots, oldest first, at most `limit` long. */
   readonly #grants: number[] = [];
@@ -125,16 +138,22 @@ export class ChannelPacer {
   }
 }
 
-/** One pacer per channel, created on first use and dropped once idle. */
+/**
+ * One pacer per channel, created on first use and dropped once idle, in front of one pacer
+ * for the whole bot: a send needs a slot from both.
+ */
 export class PacerRegistry {
   readonly #pacers = new Map<string, ChannelPacer>();
   readonly #options: PacerOptions;
+  readonly #global: ChannelPacer;
 
-  constructor(options: PacerOptions = DISCORD_CHANNEL_LIMITS) {
+  constructor(options: PacerOptions = DISCORD_CHANNEL_LIMITS, globalOptions: PacerOptions = DISCORD_GLOBAL_EDIT_LIMITS) {
     this.#options = options;
+    this.#global = new ChannelPacer(globalOptions);
   }
 
-  for(channelId: string): ChannelPacer {
+  /** The channel's own pacer (to pause it when Discord says so). */
+  channel(channelId: string): ChannelPacer {
     let pacer = this.#pacers.get(channelId);
     if (!pacer) {
       this.#sweep();
@@ -142,6 +161,17 @@ export class PacerRegistry {
       this.#pacers.set(channelId, pacer);
     }
     return pacer;
+  }
+
+  /** Slots for sends in a channel: the channel's budget first, then the bot's. */
+  for(channelId: string): Pacer {
+    const channel = this.channel(channelId);
+    return {
+      acquire: async (urgency) => {
+        await channel.acquire(urgency);
+        await this.#global.acquire(urgency);
+      },
+    };
   }
 
   get size(): number {

@@ -1,4 +1,4 @@
-import type { ChannelPacer } from './editPacer.js';
+import type { Pacer } from './editPacer.js';
 import { DISCORD_MESSAGE_LIMIT, fenceStateAfter, splitMessage } from './splitMessage.js';
 
 /** Where an answer is shown: a reply to a message, or an interaction's reply and follow-ups. */
@@ -61,7 +61,7 @@ export interface RenderOutcome<M> {
  */
 export class StreamRenderer<M> {
   readonly #surface: ReplySurface<M>;
-  readonly #pacer: ChannelPacer;
+  readonly #pacer: Pacer;
   readonly #options: RendererOptions;
   readonly #minEditIntervalMs: number;
   readonly #slots: Slot<M>[] = [];
@@ -76,7 +76,7 @@ export class StreamRenderer<M> {
   readonly #finishing: Promise<void>;
   #markFinishing!: () => void;
 
-  constructor(surface: ReplySurface<M>, pacer: ChannelPacer, options: RendererOptions) {
+  constructor(surface: ReplySurface<M>, pacer: Pacer, options: RendererOptions) {
     this.#surface = surface;
     this.#pacer = pacer;
     this.#options = options;

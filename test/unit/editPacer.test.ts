@@ -73,7 +73,16 @@ describe('ChannelPacer', () => {
 describe('PacerRegistry', () => {
   it('shares one pacer per channel', () => {
     const registry = new PacerRegistry();
-    expect(registry.for('a')).toBe(registry.for('a'));
-    expect(registry.for('a')).not.toBe(registry.for('b'));
+    expect(registry.channel('a')).toBe(registry.channel('a'));
+    expect(registry.channel('a')).not.toBe(registry.channel('b'));
+  });
+
+  it('keeps the whole bot under its global budget across many channels', async () => {
+    const registry = new PacerRegistry(undefined, { limit: 40, windowMs: 1000, marginMs: 0 });
+    const grants: number[] = [];
+    for (let c = 0; c < 200; c++) void registry.for(`channel${c}`).acquire('urgent').then(() => grants.push(Date.now()));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(grants).toHaveLength(200);
+    expect(maxInWindow(grants, 1000)).toBeLessThanOrEqual(40);
   });
 });
