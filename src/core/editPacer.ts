@@ -18,16 +18,18 @@ export interface PacerOptions {
 export const DISCORD_CHANNEL_LIMITS: PacerOptions = { limit: 5, windowMs: 5000, marginMs: 250 };
 
 /**
- * Discord allows 50 requests a second for the whole bot. Streaming edits take at most 40 of
- * them, leaving room for typing indicators, interaction replies and media posts. With many
+ * Discord allows 50 requests a second for the whole bot. Streaming sends and typing take at
+ * most 47 per 1.04 s, leaving room for interaction replies and media posts. With many
  * answers at once, this is what keeps each edit reading the newest text when its turn comes,
  * instead of discord.js's global queue holding edits whose text went stale while waiting.
  */
-export const DISCORD_GLOBAL_EDIT_LIMITS: PacerOptions = { limit: 40, windowMs: 1000, marginMs: 0 };
+export const DISCORD_GLOBAL_EDIT_LIMITS: PacerOptions = { limit: 47, windowMs: 1000, marginMs: 40 };
 
 /** Something that hands out send slots. */
 export interface Pacer {
   acquire(urgency: Urgency): Promise<void>;
+  /** Takes a slot only if one is free right now (for sends that may be skipped, like typing). */
+  tryAcquire(): boolean;
 }
 
 /**
@@ -53,6 +55,12 @@ export class ChannelPacer implements Pacer {
   readonly #waiters: Waiter[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pausedUntil = 0;
+  /**
+   * When the channel's budget is paid up: every grant, urgent ones too, adds one spacing.
+   * After a burst of new messages, progress edits wait their turn instead of spending the
+   * rest of the window at once and then stalling every answer until it slides.
+   */
+  #paidUntil = 0;
 
   constructor(options: PacerOptions = DISCORD_CHANNEL_LIMITS) {
     this.#options = options;
@@ -111,9 +119,21 @@ export class ChannelPacer implements Pacer {
     const { limit, windowMs, marginMs } = this.#options;
     let at = this.#pausedUntil;
     if (this.#grants.length >= limit) at = Math.max(at, (this.#grants[0] as number) + windowMs + marginMs);
-    const last = this.#grants[this.#grants.length - 1];
-    if (urgency === 'paced' && last !== undefined) at = Math.max(at, last + this.spacingMs);
+    if (urgency === 'paced') at = Math.max(at, this.#paidUntil);
     return at;
+  }
+
+  tryAcquire(): boolean {
+    const now = Date.now();
+    if (this.#waiters.length > 0 || this.#nextAllowed('paced') > now) return false;
+    this.#grant(now);
+    return true;
+  }
+
+  #grant(now: number): void {
+    this.#grants.push(now);
+    if (this.#grants.length > this.#options.limit) this.#grants.shift();
+    this.#paidUntil = Math.max(this.#paidUntil, now) + this.spacingMs;
   }
 
   #pump(): void {
@@ -131,8 +151,7 @@ export class ChannelPacer implements Pacer {
         return;
       }
       this.#waiters.shift();
-      this.#grants.push(now);
-      if (this.#grants.length > this.#options.limit) this.#grants.shift();
+      this.#grant(now);
       head.resolve();
     }
   }
@@ -163,7 +182,10 @@ export class PacerRegistry {
     return pacer;
   }
 
-  /** Slots for sends in a channel: the channel's budget first, then the bot's. */
+  /**
+   * Slots for sends in a channel: the channel's budget first, then the bot's. `tryAcquire`
+   * asks the bot's budget only: typing indicators have their own per-channel bucket.
+   */
   for(channelId: string): Pacer {
     const channel = this.channel(channelId);
     return {
@@ -171,6 +193,7 @@ export class PacerRegistry {
         await channel.acquire(urgency);
         await this.#global.acquire(urgency);
       },
+      tryAcquire: () => this.#global.tryAcquire(),
     };
   }
 

@@ -94,7 +94,8 @@ export class StreamRenderer<M> {
     if (!typing) return;
     const send = () => {
       if (this.#slots.length > 0 || this.#final) return this.#stopTyping();
-      typing().catch(() => {});
+      // Typing is a nicety: skipped when the bot's request budget is busy with answers.
+      if (this.#pacer.tryAcquire()) typing().catch(() => {});
     };
     send();
     this.#typingTimer = setInterval(send, TYPING_REFRESH_MS);

@@ -70,6 +70,8 @@ export interface FakeMessage {
   application_id?: string;
   /** Every content this message has shown, in order (creates and edits). */
   history: string[];
+  /** When each of those contents became visible (ms since epoch). */
+  historyAt: number[];
   deleted?: boolean;
 }
 
@@ -93,6 +95,9 @@ export interface RateLimitOptions {
 
 export interface FakeDiscordOptions {
   token?: string;
+  /** Extra guilds, each with this many text channels (the benchmark spreads answers over them). */
+  extraGuilds?: number;
+  channelsPerGuild?: number;
   /** Delay before each REST response, in ms. */
   latencyMs?: number;
   rateLimit?: Partial<RateLimitOptions> | false;
@@ -141,6 +146,8 @@ export class FakeDiscord {
   readonly downloads: string[] = [];
   #seq = 0;
   #port = 0;
+  /** Extra guilds and their channels (guild id → channel ids). */
+  readonly extraGuilds = new Map<string, string[]>();
 
   constructor(options: FakeDiscordOptions = {}) {
     this.token = options.token ?? 'fake-bot-token.for-tests-only';
@@ -149,6 +156,9 @@ export class FakeDiscord {
     this.latencyMs = options.latencyMs ?? 0;
     this.rateLimit =
       options.rateLimit === false ? false : { limit: 5, windowMs: 5000, globalPerSecond: 50, ...(options.rateLimit ?? {}) };
+    for (let g = 0; g < (options.extraGuilds ?? 0); g++) {
+      this.extraGuilds.set(snowflake(), Array.from({ length: options.channelsPerGuild ?? 1 }, () => snowflake()));
+    }
     this.#server = createServer((req, res) => void this.#handle(req, res));
     this.#wss = new WebSocketServer({ noServer: true });
     this.#server.on('upgrade', (req, socket, head) => {
@@ -240,19 +250,28 @@ export class FakeDiscord {
     const mentionBot = options.mentionBot ?? true;
     const content = mentionBot ? `<@${this.botUser.id}> ${options.content}` : options.content;
     const referenced = options.replyTo ? this.messages.get(options.replyTo) : undefined;
-    const message = this.#newMessage(options.channelId ?? this.channelId, author, content, {
+    const channelId = options.channelId ?? this.channelId;
+    const guildId = this.guildOf(channelId);
+    const message = this.#newMessage(channelId, author, content, {
+      guild_id: guildId,
       mentions: [...(mentionBot ? [this.botUser] : []), ...(options.mentions ?? [])],
       attachments: options.attachments ?? [],
       ...(referenced
         ? {
             type: 19,
-            message_reference: { message_id: referenced.id, channel_id: referenced.channel_id, guild_id: this.guildId },
+            message_reference: { message_id: referenced.id, channel_id: referenced.channel_id, guild_id: guildId },
             referenced_message: referenced,
           }
         : {}),
     });
     this.dispatch('MESSAGE_CREATE', { ...wire(message), member: this.#member(author) });
     return message;
+  }
+
+  /** The guild a channel belongs to. */
+  guildOf(channelId: string): string {
+    for (const [guildId, channels] of this.extraGuilds) if (channels.includes(channelId)) return guildId;
+    return this.guildId;
   }
 
   /** A user runs a slash command (dispatched as INTERACTION_CREATE). */
@@ -418,13 +437,14 @@ export class FakeDiscord {
         this.#sendTo(ws, 'READY', {
           v: 10,
           user: this.botUser,
-          guilds: [{ id: this.guildId, unavailable: true }],
+          guilds: [this.guildId, ...this.extraGuilds.keys()].map((id) => ({ id, unavailable: true })),
           session_id: `session-${snowflake()}`,
           resume_gateway_url: this.gatewayUrl,
           shard: [0, 1],
           application: { id: this.applicationId, flags: 0 },
         });
         this.#sendTo(ws, 'GUILD_CREATE', this.#guildPayload());
+        for (const [guildId, channels] of this.extraGuilds) this.#sendTo(ws, 'GUILD_CREATE', this.#guildPayload(guildId, channels));
       }
       if (packet.op === 6) {
         if (packet.d['token'] !== this.token) {
@@ -444,10 +464,13 @@ export class FakeDiscord {
     ws.send(JSON.stringify({ op: 0, t, s: ++this.#seq, d }));
   }
 
-  #guildPayload(): unknown {
-    const channel = (id: string, name: string) => ({ id, type: 0, guild_id: this.guildId, name, position: 0, permission_overwrites: [] });
+  #guildPayload(guildId = this.guildId, extraChannels?: string[]): unknown {
+    const channel = (id: string, name: string) => ({ id, type: 0, guild_id: guildId, name, position: 0, permission_overwrites: [] });
+    const channels = extraChannels
+      ? extraChannels.map((id, i) => channel(id, `channel-${i}`))
+      : [channel(this.channelId, 'general'), channel(this.otherChannelId, 'random')];
     return {
-      id: this.guildId,
+      id: guildId,
       name: 'Test Server',
       icon: null,
       owner_id: snowflake(),
@@ -465,7 +488,7 @@ export class FakeDiscord {
       stickers: [],
       roles: [
         {
-          id: this.guildId,
+          id: guildId,
           name: '@everyone',
           permissions: '1071698660929',
           position: 0,
@@ -481,7 +504,7 @@ export class FakeDiscord {
       unavailable: false,
       joined_at: new Date().toISOString(),
       members: [this.#member(this.botUser)],
-      channels: [channel(this.channelId, 'general'), channel(this.otherChannelId, 'random')],
+      channels,
       threads: [],
       presences: [],
       voice_states: [],
@@ -516,6 +539,7 @@ export class FakeDiscord {
       type: 0,
       flags: 0,
       history: [content],
+      historyAt: [Date.now()],
       ...extra,
     };
     this.messages.set(message.id, message);
@@ -662,6 +686,7 @@ export class FakeDiscord {
             const payload = body as MessageBody;
             const ref = payload.message_reference ? this.messages.get(payload.message_reference.message_id) : undefined;
             const message = this.#newMessage(channelId, this.botUser, payload.content ?? '', {
+              guild_id: this.guildOf(channelId),
               attachments: payload.attachments ?? [],
               embeds: payload.embeds ?? [],
               components: payload.components ?? [],
@@ -791,6 +816,7 @@ export class FakeDiscord {
     if (body.content !== undefined) {
       message.content = body.content;
       message.history.push(body.content);
+      message.historyAt.push(Date.now());
     }
     if (body.attachments !== undefined) message.attachments = body.attachments;
     if (body.embeds !== undefined) message.embeds = body.embeds;
@@ -800,8 +826,8 @@ export class FakeDiscord {
 }
 
 /** The message as Discord sends it (without the fake's bookkeeping). */
-function wire(message: FakeMessage): Omit<FakeMessage, 'history' | 'deleted'> {
-  const { history: _history, deleted: _deleted, referenced_message, ...rest } = message;
+function wire(message: FakeMessage): Omit<FakeMessage, 'history' | 'historyAt' | 'deleted'> {
+  const { history: _history, historyAt: _historyAt, deleted: _deleted, referenced_message, ...rest } = message;
   return { ...rest, ...(referenced_message ? { referenced_message: wire(referenced_message) as FakeMessage } : {}) };
 }
 

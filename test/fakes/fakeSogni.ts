@@ -43,6 +43,9 @@ export interface ChatCall {
   /** True when the client closed the connection before the answer finished. */
   aborted: boolean;
   finished: boolean;
+  /** When each content delta was written, and its text (the benchmark's arrival times). */
+  deltaAt: number[];
+  deltaText: string[];
 }
 
 /** A hosted-tool result the way Sogni shapes it: one generated image served by the fake itself. */
@@ -172,7 +175,7 @@ export class FakeSogni {
       return;
     }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-    const call: ChatCall = { body, authorization: req.headers.authorization, sent: 0, aborted: false, finished: false };
+    const call: ChatCall = { body, authorization: req.headers.authorization, sent: 0, aborted: false, finished: false, deltaAt: [], deltaText: [] };
     const streaming = body['stream'] === true;
     const index = streaming ? this.chatCalls().length : this.mediaCalls().length;
     this.calls.push(call);
@@ -226,6 +229,8 @@ export class FakeSogni {
       }
       res.write(chunk({ content: delta }));
       call.sent += 1;
+      call.deltaAt.push(Date.now());
+      call.deltaText.push(delta);
       await pause();
     }
     if (!alive()) return;

@@ -38,6 +38,16 @@ describe('ChannelPacer', () => {
     expect(maxInWindow(grants, 5250)).toBeLessThanOrEqual(5);
   });
 
+  it('after a burst of new messages, gives each answer its turn instead of stalling', async () => {
+    const pacer = new ChannelPacer();
+    const grants: number[] = [];
+    demand(pacer, 3, 'urgent', grants);
+    demand(pacer, 6, 'paced', grants);
+    await vi.advanceTimersByTimeAsync(20_000);
+    // Three creates at once cost three seconds of budget; edits then come about a second apart.
+    expect(grants.map((t) => t - 1_000_000)).toEqual([0, 0, 0, 3000, 4000, 5250, 6250, 7250, 8250]);
+  });
+
   it('lets an urgent send jump ahead of waiting edits', async () => {
     const pacer = new ChannelPacer();
     const order: string[] = [];

@@ -1,0 +1,299 @@
+/**
+ * `npm run bench`: the real bot (discord.js client, openai SDK, SQLite) against the fake
+ * Discord and fake Sogni on loopback, in a separate process. Prints a table and writes
+ * bench/results.json. See the README's "Benchmark" section for how to read it.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createBot } from '../src/bot.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import type { AnswerRecord, FakesConfig, FromFakes, ToFakes } from './fakesProcess.js';
+import { startPeer, type PeerPolicy } from './peers.js';
+import { storeBench, type StoreFigures } from './storeBench.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const LATENCY_MS = Number(process.env['BENCH_LATENCY_MS'] ?? 50);
+const TOKENS_PER_SECOND = Number(process.env['BENCH_TOKENS_PER_SECOND'] ?? 50);
+const TOKENS_PER_ANSWER = Number(process.env['BENCH_TOKENS'] ?? 400);
+const SCALES = (process.env['BENCH_SCALES'] ?? '1,10,100,500').split(',').map(Number);
+const STORE_CHANNELS = Number(process.env['BENCH_STORE_CHANNELS'] ?? 100_000);
+/** Discord's budgets the ideal is computed from: 5 per 5 s per channel, 50 requests/s per bot. */
+const CHANNEL_PERIOD_MS = 1000;
+const GLOBAL_PER_SECOND = 50;
+
+type Runner = { kind: 'ours' } | { kind: 'peer'; policy: PeerPolicy };
+
+interface Scenario {
+  name: string;
+  answers: number;
+  /** Answers per channel (they share its budget). */
+  perChannel: number;
+}
+
+interface Figures {
+  scenario: string;
+  runner: string;
+  answers: number;
+  lagP50: number;
+  lagP95: number;
+  idealP50: number;
+  idealP95: number;
+  ratioP50: number;
+  ratioP95: number;
+  firstTextP95: number;
+  editsPerAnswer: number;
+  rateLimited: number;
+  finalEqual: number;
+  cpuMsPer1000Tokens: number;
+  peakRssMb: number;
+  eventLoopP99Ms: number;
+  seconds: number;
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+class Fakes {
+  readonly child: ChildProcess;
+  readonly #waiters: ((m: FromFakes) => boolean)[] = [];
+
+  constructor(config: FakesConfig) {
+    this.child = fork(join(here, 'fakesProcess.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, FAKES_CONFIG: JSON.stringify(config) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child.on('message', (m: FromFakes) => {
+      const i = this.#waiters.findIndex((w) => w(m));
+      if (i >= 0) this.#waiters.splice(i, 1);
+    });
+  }
+
+  next<T extends FromFakes['type']>(type: T): Promise<Extract<FromFakes, { type: T }>> {
+    return new Promise((resolve) => {
+      this.#waiters.push((m) => {
+        if (m.type !== type) return false;
+        resolve(m as Extract<FromFakes, { type: T }>);
+        return true;
+      });
+    });
+  }
+
+  send(message: ToFakes): void {
+    this.child.send(message);
+  }
+
+  async ask<T extends FromFakes['type']>(message: ToFakes, type: T): Promise<Extract<FromFakes, { type: T }>> {
+    const reply = this.next(type);
+    this.send(message);
+    return reply;
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.send({ type: 'stop' });
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    this.child.kill();
+  }
+}
+
+/**
+ * The best any bot could show within Discord's budgets, counting every message it creates:
+ * answer `g` of `n` (the `r`-th of `k` in its channel) is created at once (as the bot's budget
+ * allows: one request per 1/50 s), then the channel's answers take turns, one edit a second
+ * in the channel and one per 1/50 s for the bot. Each edit shows everything that arrived
+ * before it, a REST round trip later. No safety margin: a real bot needs a little.
+ */
+function idealLags(answer: AnswerRecord, place: { g: number; n: number; r: number; k: number }): number[] {
+  const t0 = answer.arrivals[0]?.at ?? 0;
+  const globalStep = 1000 / GLOBAL_PER_SECOND;
+  const slot = (j: number) =>
+    j === 0 ? t0 + place.g * globalStep : t0 + Math.max((j * place.k + place.r) * CHANNEL_PERIOD_MS, (j * place.n + place.g) * globalStep);
+  const lags: number[] = [];
+  let previous = 0;
+  let j = 0;
+  for (const { at, len } of answer.arrivals) {
+    while (slot(j) < at) j += 1;
+    for (let c = previous; c < len; c++) lags.push(slot(j) + LATENCY_MS - at);
+    previous = len;
+  }
+  return lags;
+}
+
+function actualLags(answer: AnswerRecord): number[] {
+  const lags: number[] = [];
+  let previous = 0;
+  for (const { at, len } of answer.arrivals) {
+    for (let c = previous; c < len; c++) {
+      const shown = answer.displays.find((d) => d.len > c);
+      if (shown) lags.push(shown.at - at);
+    }
+    previous = len;
+  }
+  return lags;
+}
+
+async function runScenario(scenario: Scenario, runner: Runner): Promise<Figures> {
+  const channelsNeeded = Math.ceil(scenario.answers / scenario.perChannel);
+  const channelsPerGuild = Math.min(25, channelsNeeded);
+  const fakes = new Fakes({
+    latencyMs: LATENCY_MS,
+    tokensPerSecond: TOKENS_PER_SECOND,
+    tokensPerAnswer: TOKENS_PER_ANSWER,
+    guilds: Math.ceil(channelsNeeded / channelsPerGuild),
+    channelsPerGuild,
+  });
+  const ready = await fakes.next('ready');
+  const storeDir = mkdtempSync(join(tmpdir(), 'sogni-bench-'));
+  let stop: () => Promise<void>;
+  if (runner.kind === 'ours') {
+    const config = loadConfig({
+      DISCORD_TOKEN: ready.token,
+      SOGNI_API_KEY: ready.apiKey,
+      SOGNI_BASE_URL: ready.sogniBaseUrl,
+      DISCORD_API_URL: ready.apiUrl,
+      STORE_URL: `sqlite://${join(storeDir, 'bot.sqlite')}`,
+      LOG_LEVEL: 'silent',
+      // The benchmark measures streaming, not budgets.
+      DEFAULT_DAILY_SPARK: '10000000',
+      DEFAULT_MONTHLY_SPARK: '10000000',
+      DEFAULT_USER_DAILY_SPARK: 'none',
+    });
+    const bot = createBot(config, createLogger({ level: 'silent' }));
+    await bot.start();
+    stop = () => bot.stop();
+  } else {
+    const peer = await startPeer(runner.policy, ready);
+    stop = () => peer.stop();
+  }
+
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  const cpuStart = process.cpuUsage();
+  const started = Date.now();
+  for (let i = 0; i < scenario.answers; i++) {
+    fakes.send({ type: 'post', channelId: ready.channels[Math.floor(i / scenario.perChannel)] as string, key: `${i}x` });
+  }
+  const deadline = Date.now() + 60_000 + scenario.answers * 200;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const { done } = await fakes.ask({ type: 'progress' }, 'progress');
+    if (done >= scenario.answers || Date.now() > deadline) break;
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  clearInterval(sampler);
+  loop.disable();
+  const dump = await fakes.ask({ type: 'dump' }, 'dump');
+  await stop();
+  await fakes.stop();
+  rmSync(storeDir, { recursive: true, force: true });
+
+  const lags = dump.answers.flatMap(actualLags);
+  const ideal = dump.answers.flatMap((a) => {
+    const g = Number.parseInt(a.key, 10);
+    return idealLags(a, { g, n: scenario.answers, r: g % scenario.perChannel, k: scenario.perChannel });
+  });
+  const firstText = dump.answers.map((a) => (a.displays[0]?.at ?? Infinity) - (a.arrivals[0]?.at ?? 0));
+  const tokens = scenario.answers * TOKENS_PER_ANSWER;
+  const figures: Figures = {
+    scenario: scenario.name,
+    runner: runner.kind === 'ours' ? 'ours' : runner.policy,
+    answers: scenario.answers,
+    lagP50: percentile(lags, 50),
+    lagP95: percentile(lags, 95),
+    idealP50: percentile(ideal, 50),
+    idealP95: percentile(ideal, 95),
+    ratioP50: percentile(lags, 50) / percentile(ideal, 50),
+    ratioP95: percentile(lags, 95) / percentile(ideal, 95),
+    firstTextP95: percentile(firstText, 95),
+    editsPerAnswer: dump.answers.reduce((n, a) => n + Math.max(0, a.messages - 1), 0) / dump.answers.length,
+    rateLimited: dump.rateLimited,
+    finalEqual: dump.answers.filter((a) => a.final === a.expected && a.expected !== '').length / dump.answers.length,
+    cpuMsPer1000Tokens: ((cpu.user + cpu.system) / 1000 / tokens) * 1000,
+    peakRssMb: peakRss / 1024 / 1024,
+    eventLoopP99Ms: loop.percentile(99) / 1e6,
+    seconds,
+  };
+  return figures;
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+
+function table(rows: Figures[]): string {
+  const header = ['scenario', 'runner', 'lag p50', 'lag p95', 'ideal p50/p95', 'ratio p50/p95', '1st text p95', 'edits/ans', '429s', 'final ok', 'cpu ms/1k tok', 'rss MB', 'loop p99'];
+  const lines = rows.map((r) => [
+    r.scenario,
+    r.runner,
+    `${fmt(r.lagP50)} ms`,
+    `${fmt(r.lagP95)} ms`,
+    `${fmt(r.idealP50)}/${fmt(r.idealP95)} ms`,
+    `${fmt(r.ratioP50, 2)}/${fmt(r.ratioP95, 2)}`,
+    `${fmt(r.firstTextP95)} ms`,
+    fmt(r.editsPerAnswer, 1),
+    String(r.rateLimited),
+    `${fmt(r.finalEqual * 100)}%`,
+    fmt(r.cpuMsPer1000Tokens, 1),
+    fmt(r.peakRssMb),
+    `${fmt(r.eventLoopP99Ms, 1)} ms`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ');
+  return [row(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(row)].join('\n');
+}
+
+const results: { streaming: Figures[]; peers: Figures[]; scale: Figures[]; store?: StoreFigures; settings: Record<string, number> } = {
+  streaming: [],
+  peers: [],
+  scale: [],
+  settings: { latencyMs: LATENCY_MS, tokensPerSecond: TOKENS_PER_SECOND, tokensPerAnswer: TOKENS_PER_ANSWER },
+};
+
+const ONLY_SCALE = process.env['BENCH_ONLY_SCALE'] === '1';
+const lagScenarios: Scenario[] = ONLY_SCALE ? [] : [
+  { name: '1 answer/channel ×5', answers: 5, perChannel: 1 },
+  { name: '3 answers in 1 channel', answers: 3, perChannel: 3 },
+];
+console.log(`Fake Discord: ${LATENCY_MS} ms REST latency, 5 edits/5 s per channel, 50 req/s global. Fake Sogni: ${TOKENS_PER_SECOND} tokens/s, ${TOKENS_PER_ANSWER}-token answers.\n`);
+for (const scenario of lagScenarios) {
+  const ours = await runScenario(scenario, { kind: 'ours' });
+  results.streaming.push(ours);
+  for (const policy of ['llmcord', 'turingai', 'js-llmcord'] as const) results.peers.push(await runScenario(scenario, { kind: 'peer', policy }));
+}
+console.log('Display lag, ours beside the peer policies (same fakes, same run):');
+console.log(table([...results.streaming, ...results.peers].sort((a, b) => a.scenario.localeCompare(b.scenario))));
+console.log('\nPeers as a ratio to ours (lag p50, lag p95, 429s, edits/answer):');
+for (const peer of results.peers) {
+  const ours = results.streaming.find((o) => o.scenario === peer.scenario);
+  if (!ours) continue;
+  console.log(
+    `  ${peer.scenario} · ${peer.runner}: lag ×${fmt(peer.lagP50 / ours.lagP50, 2)} / ×${fmt(peer.lagP95 / ours.lagP95, 2)}, 429s ${peer.rateLimited} vs ${ours.rateLimited}, edits ×${fmt(peer.editsPerAnswer / ours.editsPerAnswer, 2)}`,
+  );
+}
+
+for (const n of SCALES) results.scale.push(await runScenario({ name: `scale ${n}`, answers: n, perChannel: 1 }, { kind: 'ours' }));
+console.log('\nScale (1 answer per channel, 25 channels per guild):');
+console.log(table(results.scale));
+
+if (STORE_CHANNELS > 0) {
+  results.store = await storeBench(STORE_CHANNELS);
+  const s = results.store;
+  console.log(`\nStore (SQLite, ${s.channels.toLocaleString('en-US')} channels stored, ${s.fileMb.toFixed(0)} MB):`);
+  console.log(`  history load+trim+append (full 60-turn channel): ${fmt(s.history.opsPerSecond)} ops/s, p50 ${fmt(s.history.p50Ms, 2)} ms, p99 ${fmt(s.history.p99Ms, 2)} ms`);
+  console.log(`  history, 50 at once over different channels:   ${fmt(s.historyConcurrent.opsPerSecond)} ops/s, p99 ${fmt(s.historyConcurrent.p99Ms, 2)} ms`);
+  console.log(`  ledger reserve+settle:                          ${fmt(s.ledger.opsPerSecond)} ops/s, p50 ${fmt(s.ledger.p50Ms, 2)} ms, p99 ${fmt(s.ledger.p99Ms, 2)} ms`);
+}
+
+writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log('\nWrote bench/results.json');
+process.exit(0);
