@@ -54,31 +54,24 @@ export async function storeBench(channels: number): Promise<StoreFigures> {
     await query('COMMIT');
   }
 
-  const sequential: number[] = [];
-  let t0 = performance.now();
-  for (let i = 0; i < 2000; i++) {
-    const channel = `channel${(i * 7919) % hot}`;
+  /** What one answer does to the store: load the channel, trim it for upstream, append the exchange. */
+  const answerOnce = async (channel: string, k: number, into: number[]) => {
     const start = performance.now();
     const turns = await history.load(channel);
-    buildUpstream('system prompt', [...turns, turn(i)]);
-    await history.append(channel, [turn(i), turn(i + 1)]);
-    sequential.push(performance.now() - start);
-  }
+    buildUpstream('system prompt', [...turns, turn(k)]);
+    await history.append(channel, [turn(k), turn(k + 1)]);
+    into.push(performance.now() - start);
+  };
+
+  const sequential: number[] = [];
+  let t0 = performance.now();
+  for (let i = 0; i < 2000; i++) await answerOnce(`channel${(i * 7919) % hot}`, i, sequential);
   const historyFigures = figures(sequential, (performance.now() - t0) / 1000);
 
   const concurrent: number[] = [];
   t0 = performance.now();
   for (let round = 0; round < 40; round++) {
-    await Promise.all(
-      Array.from({ length: 50 }, async (_, k) => {
-        const channel = `channel${(round * 50 + k) % hot}`;
-        const start = performance.now();
-        const turns = await history.load(channel);
-        buildUpstream('system prompt', [...turns, turn(k)]);
-        await history.append(channel, [turn(k), turn(k + 1)]);
-        concurrent.push(performance.now() - start);
-      }),
-    );
+    await Promise.all(Array.from({ length: 50 }, (_, k) => answerOnce(`channel${(round * 50 + k) % hot}`, k, concurrent)));
   }
   const concurrentFigures = figures(concurrent, (performance.now() - t0) / 1000);
 

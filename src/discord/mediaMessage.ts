@@ -29,19 +29,54 @@ function fileName(url: string, kind: keyof typeof DEFAULT_EXT, index: number): s
   return `sogni-${index + 1}.${ext}`;
 }
 
+const PRIVATE_HOST = /^(localhost|.*\.localhost|.*\.internal|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|169\.254\.\d+\.\d+|0\.0\.0\.0|\[.*\])$/i;
+
+/**
+ * Whether the bot may download a media URL itself. Media URLs come from Sogni's response,
+ * which can echo what a user wrote; a link into the bot's own network must not be fetched
+ * and re-posted. The configured Sogni host is trusted wherever it lives.
+ */
+export function mayDownload(url: string, trustedHost?: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return false;
+  if (trustedHost && parsed.host === trustedHost) return true;
+  return !PRIVATE_HOST.test(parsed.hostname);
+}
+
+/** The configured Sogni API's host:port, whose media links are trusted. */
+export function sogniHost(deps: { config: { SOGNI_BASE_URL: string } }): string {
+  return new URL(deps.config.SOGNI_BASE_URL).host;
+}
+
+export interface RenderOptions {
+  /** host:port of the Sogni API, whose media links are always fetched. */
+  trustedHost?: string;
+  /** Links only, no re-uploads (the fallback when Discord refused the files). */
+  linksOnly?: boolean;
+}
+
 /**
  * Builds the message that shows generated media so people see it without clicking: small
  * files re-uploaded as attachments (Discord shows images, video and audio inline), larger
  * images as embeds, larger video and audio as links Discord previews; then the Reroll and
  * (for images) Vary buttons.
  */
-export async function renderMediaMessage(post: MediaPost): Promise<BaseMessageOptions> {
+export async function renderMediaMessage(post: MediaPost, options: RenderOptions = {}): Promise<BaseMessageOptions> {
   const files: AttachmentBuilder[] = [];
   const embeds: EmbedBuilder[] = [];
   const links: string[] = [];
   const items = post.media.slice(0, MAX_FILES);
   const uploads = await Promise.all(
-    items.map((item) => download(item.url, { maxBytes: MAX_REUPLOAD_BYTES, timeoutMs: DOWNLOAD_TIMEOUT_MS }).catch(() => null)),
+    items.map((item) =>
+      options.linksOnly || !mayDownload(item.url, options.trustedHost)
+        ? null
+        : download(item.url, { maxBytes: MAX_REUPLOAD_BYTES, timeoutMs: DOWNLOAD_TIMEOUT_MS }).catch(() => null),
+    ),
   );
   items.forEach((item, i) => {
     const bytes = uploads[i];
@@ -67,4 +102,14 @@ export async function renderMediaMessage(post: MediaPost): Promise<BaseMessageOp
     components: [new ActionRowBuilder<ButtonBuilder>().addComponents(buttons)],
     allowedMentions: SAFE_MENTIONS,
   };
+}
+
+/** Posts media with `send`, falling back to links only if Discord refuses the files (too large, say). */
+export async function sendMediaMessage(post: MediaPost, options: RenderOptions, send: (payload: BaseMessageOptions) => Promise<unknown>): Promise<void> {
+  try {
+    await send(await renderMediaMessage(post, options));
+  } catch (err) {
+    if (options.linksOnly) throw err;
+    await send({ ...(await renderMediaMessage(post, { ...options, linksOnly: true })), files: [] });
+  }
 }

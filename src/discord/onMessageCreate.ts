@@ -3,6 +3,7 @@ import type { Deps } from '../deps.js';
 import { attachmentsFor, displayName, hasVisibleText, isAddressedToBot, promptFromMessage, promptTooLong } from './prompt.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 import { messageReplySurface } from './surfaces.js';
+import { sogniHost } from './mediaMessage.js';
 
 const EMPTY_MENTION_HINT = 'Hi! Mention me with a question, for example: “@me what is a good name for a cat?”, or use `/ask`.';
 
@@ -39,7 +40,7 @@ export function createMessageHandler(deps: Deps) {
         text,
         attachments,
         model: deps.config.SOGNI_MODEL,
-        surface: messageReplySurface(message),
+        surface: messageReplySurface(message, { trustedHost: sogniHost(deps) }),
         logger,
       });
     } catch (err) {

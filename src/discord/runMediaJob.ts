@@ -1,7 +1,7 @@
 import { escapeMarkdown, type RepliableInteraction } from 'discord.js';
 import type { Deps } from '../deps.js';
 import type { MediaContext, MediaSpec } from '../media/mediaService.js';
-import { renderMediaMessage } from './mediaMessage.js';
+import { sendMediaMessage, sogniHost } from './mediaMessage.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 
 /** How often the status message says how long it has been (well inside the edit budget). */
@@ -42,8 +42,10 @@ export async function runMediaJob(interaction: RepliableInteraction, deps: Deps,
   }
   switch (outcome.kind) {
     case 'ok':
-      await interaction.editReply(
-        await renderMediaMessage({ header, text: outcome.text, notes: outcome.notes, media: outcome.media, jobId: outcome.jobId }),
+      await sendMediaMessage(
+        { header, text: outcome.text, notes: outcome.notes, media: outcome.media, jobId: outcome.jobId },
+        { trustedHost: sogniHost(deps) },
+        (payload) => interaction.editReply(payload),
       );
       return;
     case 'empty':

@@ -1,10 +1,10 @@
 import { DiscordAPIError, MessageFlags, RESTJSONErrorCodes, type ChatInputCommandInteraction, type Message } from 'discord.js';
 import type { ChatSurface } from '../chat/chatService.js';
-import { renderMediaMessage } from './mediaMessage.js';
+import { sendMediaMessage, type RenderOptions } from './mediaMessage.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 
 /** An answer to a mention: a reply to the user's message, continued in replies to itself. */
-export function messageReplySurface(trigger: Message): ChatSurface<Message> {
+export function messageReplySurface(trigger: Message, media: RenderOptions = {}): ChatSurface<Message> {
   return {
     post(content, index, previous) {
       if (index === 0) return trigger.reply({ content, allowedMentions: SAFE_MENTIONS, failIfNotExists: false });
@@ -22,8 +22,7 @@ export function messageReplySurface(trigger: Message): ChatSurface<Message> {
       if ('sendTyping' in trigger.channel) await trigger.channel.sendTyping();
     },
     async postMedia(post) {
-      const payload = await renderMediaMessage(post);
-      await trigger.reply({ ...payload, failIfNotExists: false });
+      await sendMediaMessage(post, media, (payload) => trigger.reply({ ...payload, failIfNotExists: false }));
     },
   };
 }
@@ -40,7 +39,7 @@ function isExpiredToken(err: unknown): boolean {
  * An answer to a deferred slash command: the deferred reply, then follow-ups (ephemeral when
  * asked). A public answer that outlives the interaction token continues as channel messages.
  */
-export function interactionSurface(interaction: ChatInputCommandInteraction, ephemeral: boolean): ChatSurface<Message> {
+export function interactionSurface(interaction: ChatInputCommandInteraction, ephemeral: boolean, media: RenderOptions = {}): ChatSurface<Message> {
   /** Interaction messages whose answer continues in a channel message, and those channel messages. */
   const continued = new Map<string, Message>();
   let expired = false;
@@ -86,8 +85,7 @@ export function interactionSurface(interaction: ChatInputCommandInteraction, eph
       );
     },
     async postMedia(post) {
-      const payload = await renderMediaMessage(post);
-      await interaction.followUp({ ...payload, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+      await sendMediaMessage(post, media, (payload) => interaction.followUp({ ...payload, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) }));
     },
   };
 }

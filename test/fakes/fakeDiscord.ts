@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { snowflake } from './snowflake.js';
+import { waitFor } from './waitFor.js';
 
 /**
  * A small Discord on 127.0.0.1: REST v10 and a gateway v10 WebSocket, enough for the real
@@ -274,7 +275,7 @@ export class FakeDiscord {
     return this.guildId;
   }
 
-  /** A user runs a slash command (dispatched as INTERACTION_CREATE). */
+  /** A user runs a slash command, or types into an autocompleted option (dispatched as INTERACTION_CREATE). */
   runCommand(options: {
     name: string;
     options?: { name: string; type: number; value: unknown; focused?: boolean }[];
@@ -286,8 +287,39 @@ export class FakeDiscord {
     permissions?: string;
     guild?: boolean;
   }): InteractionRecord {
-    const user = options.user ?? this.user();
-    const channelId = options.channelId ?? this.channelId;
+    return this.#interact({
+      type: options.type ?? 2,
+      channelId: options.channelId ?? this.channelId,
+      user: options.user ?? this.user(),
+      inGuild: options.guild ?? true,
+      ...(options.permissions ? { permissions: options.permissions } : {}),
+      fields: {
+        data: {
+          id: snowflake(),
+          name: options.name,
+          type: 1,
+          options: options.options ?? [],
+          ...(options.attachments ? { resolved: { attachments: Object.fromEntries(options.attachments.map((a) => [a.id, a])) } } : {}),
+        },
+      },
+    });
+  }
+
+  /** A user presses a button under one of the bot's messages (dispatched as INTERACTION_CREATE type 3). */
+  pressButton(options: { customId: string; message: FakeMessage; user?: FakeUser; permissions?: string }): InteractionRecord {
+    return this.#interact({
+      type: 3,
+      channelId: options.message.channel_id,
+      user: options.user ?? this.user(),
+      inGuild: true,
+      ...(options.permissions ? { permissions: options.permissions } : {}),
+      fields: { data: { custom_id: options.customId, component_type: 2 }, message: wire(options.message) },
+    });
+  }
+
+  /** Dispatches an interaction with the fields every interaction carries, and records it. */
+  #interact(options: { type: number; channelId: string; user: FakeUser; inGuild: boolean; permissions?: string; fields: Record<string, unknown> }): InteractionRecord {
+    const { channelId, user } = options;
     const record: InteractionRecord = {
       id: snowflake(),
       token: `interaction-token-${snowflake()}-${'x'.repeat(40)}`,
@@ -297,19 +329,12 @@ export class FakeDiscord {
       ephemeral: false,
     };
     this.interactions.set(record.token, record);
-    const inGuild = options.guild ?? true;
     this.dispatch('INTERACTION_CREATE', {
       id: record.id,
       application_id: this.applicationId,
-      type: options.type ?? 2,
-      data: {
-        id: snowflake(),
-        name: options.name,
-        type: 1,
-        options: options.options ?? [],
-        ...(options.attachments ? { resolved: { attachments: Object.fromEntries(options.attachments.map((a) => [a.id, a])) } } : {}),
-      },
-      ...(inGuild
+      type: options.type,
+      ...options.fields,
+      ...(options.inGuild
         ? {
             guild_id: this.guildId,
             channel_id: channelId,
@@ -318,41 +343,6 @@ export class FakeDiscord {
             context: 0,
           }
         : { channel_id: channelId, channel: { id: channelId, type: 1, recipients: [user] }, user, context: 1 }),
-      token: record.token,
-      version: 1,
-      app_permissions: ALL_PERMISSIONS,
-      locale: 'en-US',
-      guild_locale: 'en-US',
-      entitlements: [],
-      authorizing_integration_owners: { '0': this.guildId },
-      attachment_size_limit: 10 * 1024 * 1024,
-    });
-    return record;
-  }
-
-  /** A user presses a button under one of the bot's messages (dispatched as INTERACTION_CREATE type 3). */
-  pressButton(options: { customId: string; message: FakeMessage; user?: FakeUser; permissions?: string }): InteractionRecord {
-    const user = options.user ?? this.user();
-    const record: InteractionRecord = {
-      id: snowflake(),
-      token: `interaction-token-${snowflake()}-${'y'.repeat(40)}`,
-      channelId: options.message.channel_id,
-      guildId: this.guildId,
-      callbacks: [],
-      ephemeral: false,
-    };
-    this.interactions.set(record.token, record);
-    this.dispatch('INTERACTION_CREATE', {
-      id: record.id,
-      application_id: this.applicationId,
-      type: 3,
-      data: { custom_id: options.customId, component_type: 2 },
-      message: wire(options.message),
-      guild_id: this.guildId,
-      channel_id: record.channelId,
-      channel: { id: record.channelId, type: 0, guild_id: this.guildId, name: 'general', position: 0, permission_overwrites: [] },
-      member: { ...this.#member(user), permissions: options.permissions ?? ALL_PERMISSIONS },
-      context: 0,
       token: record.token,
       version: 1,
       app_permissions: ALL_PERMISSIONS,
@@ -391,15 +381,9 @@ export class FakeDiscord {
     return [...this.messages.values()].filter((m) => m.author.id === this.botUser.id && m.channel_id === channelId);
   }
 
-  /** Resolves when the predicate holds, checking after every call; rejects after timeoutMs. */
-  async waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = predicate();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error('FakeDiscord.waitFor timed out');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  /** Resolves when the predicate holds; rejects after timeoutMs. */
+  waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+    return waitFor(predicate, timeoutMs, 'FakeDiscord.waitFor');
   }
 
   dispatch(t: string, d: unknown): void {

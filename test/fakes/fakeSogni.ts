@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
+import { waitFor } from './waitFor.js';
 
 /**
  * A fake of Sogni's OpenAI-compatible API on 127.0.0.1, following ../shared/docs/sogni-api.md:
@@ -135,14 +136,8 @@ export class FakeSogni {
     this.script = (_body, index) => scripts[Math.min(index, scripts.length - 1)] as Script;
   }
 
-  async waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = predicate();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error('FakeSogni.waitFor timed out');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+    return waitFor(predicate, timeoutMs, 'FakeSogni.waitFor');
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
