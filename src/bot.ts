@@ -1,4 +1,4 @@
-import { Client, Events, GatewayIntentBits, Partials, RESTEvents } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Options, Partials, RESTEvents } from 'discord.js';
 import { definitionsFor } from '../commands/index.js';
 import { ChatService } from './chat/chatService.js';
 import type { Config } from './config.js';
@@ -92,6 +92,9 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     partials: config.ALLOW_DMS ? [Partials.Channel] : [],
     allowedMentions: SAFE_MENTIONS,
     rest: config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {},
+    // The bot needs a message only while it answers it: bound the cache for servers with many channels.
+    makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 50 }),
+    sweepers: { ...Options.DefaultSweeperSettings, messages: { interval: 900, lifetime: 1800 } },
   });
 
   const onMessage = createMessageHandler(deps);
