@@ -114,6 +114,12 @@ interface MessageBody {
   message_reference?: { message_id: string };
 }
 
+interface Route {
+  /** Channel whose rate-limit budget the call draws from. */
+  channelId?: string;
+  handler: (body: unknown, query: URLSearchParams) => [number, unknown];
+}
+
 type Fault = (call: { method: string; path: string; channelId?: string }) => { status: number; body: unknown } | undefined;
 
 const API = '/api/v10';
@@ -629,10 +635,9 @@ export class FakeDiscord {
     };
   }
 
-  #route(method: string, path: string): { channelId?: string; handler: (body: unknown, query: URLSearchParams) => [number, unknown] } {
+  #route(method: string, path: string): Route {
     const parts = path.split('/').filter(Boolean);
     const notFound = { handler: (): [number, unknown] => [404, { message: '404: Not Found', code: 0 }] };
-    const unknownMessage: [number, unknown] = [404, { message: 'Unknown Message', code: 10008 }];
 
     if (method === 'GET' && path === '/gateway/bot') {
       return {
@@ -688,26 +693,8 @@ export class FakeDiscord {
         };
       }
       if (parts[2] === 'messages' && parts[3]) {
-        const id = parts[3];
-        if (method === 'PATCH') {
-          return {
-            channelId,
-            handler: (body) => {
-              const message = this.messages.get(id);
-              if (!message || message.deleted) return unknownMessage;
-              this.#applyEdit(message, body as MessageBody);
-              return [200, wire(message)];
-            },
-          };
-        }
-        if (method === 'GET') {
-          return {
-            handler: () => {
-              const message = this.messages.get(id);
-              return message && !message.deleted ? [200, wire(message)] : unknownMessage;
-            },
-          };
-        }
+        const route = this.#messageRoute(method, channelId, parts[3]);
+        if (route) return route;
       }
     }
     if (parts[0] === 'interactions' && parts[3] === 'callback' && method === 'POST') {
@@ -753,26 +740,8 @@ export class FakeDiscord {
         };
       }
       if (parts[3] === 'messages' && parts[4]) {
-        const id = parts[4] === '@original' ? record.originalId : parts[4];
-        if (method === 'PATCH') {
-          return {
-            channelId,
-            handler: (body) => {
-              const message = id ? this.messages.get(id) : undefined;
-              if (!message || message.deleted) return unknownMessage;
-              this.#applyEdit(message, body as MessageBody);
-              return [200, wire(message)];
-            },
-          };
-        }
-        if (method === 'GET') {
-          return {
-            handler: () => {
-              const message = id ? this.messages.get(id) : undefined;
-              return message && !message.deleted ? [200, wire(message)] : unknownMessage;
-            },
-          };
-        }
+        const route = this.#messageRoute(method, channelId, parts[4] === '@original' ? record.originalId : parts[4]);
+        if (route) return route;
       }
     }
     return notFound;
@@ -794,6 +763,35 @@ export class FakeDiscord {
       return;
     }
     res.end(file.bytes);
+  }
+
+  /** Editing or reading one message, by channel route or interaction webhook alike. */
+  #messageRoute(method: string, channelId: string, id: string | undefined): Route | undefined {
+    const find = () => {
+      const message = id ? this.messages.get(id) : undefined;
+      return message && !message.deleted ? message : undefined;
+    };
+    const unknownMessage: [number, unknown] = [404, { message: 'Unknown Message', code: 10008 }];
+    if (method === 'PATCH') {
+      return {
+        channelId,
+        handler: (body) => {
+          const message = find();
+          if (!message) return unknownMessage;
+          this.#applyEdit(message, body as MessageBody);
+          return [200, wire(message)];
+        },
+      };
+    }
+    if (method === 'GET') {
+      return {
+        handler: () => {
+          const message = find();
+          return message ? [200, wire(message)] : unknownMessage;
+        },
+      };
+    }
+    return undefined;
   }
 
   #applyEdit(message: FakeMessage, body: MessageBody): void {
