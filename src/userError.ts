@@ -5,3 +5,6 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/** What the user reads when something failed that they cannot fix (the details go to the log). */
+export const UNEXPECTED_LINE = '⚠️ Something went wrong on my side. Try again in a moment.';

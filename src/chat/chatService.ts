@@ -13,6 +13,7 @@ import { toFailure } from '../sogni/toFailure.js';
 import type { Hold, SpendLedger } from '../spend/spendLedger.js';
 import type { HistoryStore } from '../store/historyStore.js';
 import type { AttachmentInput, AttachmentRef } from '../vision/readAttachments.js';
+import { UNEXPECTED_LINE } from '../userError.js';
 
 /** Where an answer goes; media from chat needs a way to post files. */
 export interface ChatSurface<M> extends ReplySurface<M> {
@@ -97,11 +98,8 @@ export class ChatService {
   }
 
   async #answer<M>(request: ChatRequest<M>, controller: AbortController): Promise<ChatOutcome> {
-    const { sogni, history, pacers, systemPrompt, ledger, prices } = this.#deps;
     const { logger } = request;
-    const scope = request.guildId ?? `dm:${request.userId}`;
-
-    const renderer = new StreamRenderer(request.surface, pacers.for(request.channelId), {
+    const renderer = new StreamRenderer(request.surface, this.#deps.pacers.for(request.channelId), {
       classify: this.#deps.classifySendError,
       onGone: (err) => {
         logger.info({ err }, 'answer can no longer be shown; stopping the upstream request');
@@ -109,6 +107,21 @@ export class ChatService {
       },
       onSendError: (err, attempt) => logger.warn({ err, attempt }, 'sending to Discord failed'),
     });
+    try {
+      return await this.#run(request, controller, renderer);
+    } catch (err) {
+      // A bug must still end the answer (and its typing indicator) with a line, not silence.
+      logger.error({ err }, 'answer failed unexpectedly');
+      controller.abort('error');
+      const outcome = await renderer.finish('', UNEXPECTED_LINE).catch(() => ({ delivered: false }));
+      return { answer: '', delivered: outcome.delivered };
+    }
+  }
+
+  async #run<M>(request: ChatRequest<M>, controller: AbortController, renderer: StreamRenderer<M>): Promise<ChatOutcome> {
+    const { sogni, history, systemPrompt, ledger, prices } = this.#deps;
+    const { logger } = request;
+    const scope = request.guildId ?? `dm:${request.userId}`;
     if (this.#closing) {
       await renderer.finish('', SHUTDOWN_NOTICE);
       return { answer: '', delivered: !renderer.gone };

@@ -3,10 +3,9 @@ import { handleMediaButton } from '../../commands/imagine.js';
 import { commandsByName } from '../../commands/index.js';
 import { REROLL_PREFIX, VARY_PREFIX } from './mediaMessage.js';
 import type { Deps } from '../deps.js';
-import { UserError } from '../userError.js';
+import { UNEXPECTED_LINE, UserError } from '../userError.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 
-const UNEXPECTED = '⚠️ Something went wrong on my side. Try again in a moment.';
 
 /**
  * The one place interactions are dispatched and errors caught: a UserError is shown as
@@ -57,7 +56,7 @@ async function guarded(interaction: RepliableInteraction, deps: Deps, context: R
       return;
     }
     logger.error({ err }, 'handler failed');
-    await tell(interaction, UNEXPECTED).catch((e: unknown) => logger.warn({ err: e }, 'could not tell the user'));
+    await tell(interaction, UNEXPECTED_LINE).catch((e: unknown) => logger.warn({ err: e }, 'could not tell the user'));
   }
 }
 
