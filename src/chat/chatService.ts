@@ -62,7 +62,7 @@ export interface ChatServiceDeps {
 
 const SHUTDOWN_NOTICE = '⚠️ The bot is restarting, so this answer was cut short. Ask again in a moment.';
 const NOTHING_TO_ANSWER = 'I had nothing I could read in that message. Ask a question, or attach an image or a text file.';
-export const LEDGER_DOWN = "⚠️ I can't record spending right now, so I won't run paid requests. Try again in a moment.";
+const LEDGER_DOWN = "⚠️ I can't record spending right now, so I won't run paid requests. Try again in a moment.";
 const HISTORY_WRITE_NOTICE = "⚠️ I couldn't save this exchange, so I may not remember it next time.";
 const MEDIA_NOT_POSTABLE = "-# I can't post media here, so I made none.";
 
