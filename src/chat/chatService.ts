@@ -2,7 +2,7 @@ import type { PacerRegistry } from '../core/editPacer.js';
 import { describeFailure, type UpstreamFailure } from '../core/describeFailure.js';
 import { buildUpstream, type ChatMessage, type Turn } from '../core/history.js';
 import type { MediaPost } from '../core/mediaPost.js';
-import { chatCost, chatEstimate, estimateTokens, toolKind, type PriceTable } from '../core/pricing.js';
+import { CHAT_OUTPUT_RESERVE_TOKENS, chatCost, estimateTokens, toolKind, type PriceTable } from '../core/pricing.js';
 import { describeRefusal, describeWarning } from '../core/spendMath.js';
 import { MEDIA_STATUS, StreamRenderer, THINKING_STATUS, type ReplySurface, type SendFailure } from '../core/streamRenderer.js';
 import { ThinkFilter } from '../core/thinkFilter.js';
@@ -155,6 +155,7 @@ export class ChatService {
     const upstream = buildUpstream(systemPrompt, [...past, userTurn]);
 
     // Chat is paid too: hold an estimate first, and send nothing when it would break a limit.
+    const promptTokens = estimateTokens(textLength(upstream.messages), imageCount(upstream.messages));
     let reserved: Awaited<ReturnType<SpendLedger['reserve']>>;
     try {
       reserved = await ledger.reserve({
@@ -162,7 +163,7 @@ export class ChatService {
         userId: request.userId,
         kind: 'chat',
         model: request.model,
-        estimate: chatEstimate(prices, textLength(upstream.messages), imageCount(upstream.messages)),
+        estimate: chatCost(prices, { promptTokens, completionTokens: CHAT_OUTPUT_RESERVE_TOKENS }),
       });
     } catch (err) {
       // Without a ledger entry nothing paid may run: a limit could not be kept.
@@ -206,7 +207,7 @@ export class ChatService {
     if (!failure && !cutShort && !answer && !mediaCall) failure = { kind: 'empty' };
 
     const notices: string[] = [...notes];
-    notices.push(...(await this.#settleChat(reserved.hold, result.usage, upstream.messages, answer, failure, request.userId, logger)));
+    notices.push(...(await this.#settleChat(reserved.hold, result.usage, promptTokens, answer, failure, request.userId, logger)));
 
     // What the model remembers of its answer: the text, and a note of any media it made.
     let remembered = answer;
@@ -255,7 +256,8 @@ export class ChatService {
   async #settleChat(
     hold: Hold,
     usage: Usage | undefined,
-    messages: ChatMessage[],
+    /** The estimate of what was sent, used when Sogni reports no usage. */
+    promptTokens: number,
     answer: string,
     failure: UpstreamFailure | undefined,
     userId: string,
@@ -269,7 +271,7 @@ export class ChatService {
       }
       const cost = usage
         ? chatCost(prices, usage)
-        : chatCost(prices, { promptTokens: estimateTokens(textLength(messages), imageCount(messages)), completionTokens: estimateTokens(answer.length) });
+        : chatCost(prices, { promptTokens, completionTokens: estimateTokens(answer.length) });
       const settled = await ledger.settle(hold, cost);
       return settled.warnings.map((w) => describeWarning(w, settled.state, settled.limits, userId));
     } catch (err) {

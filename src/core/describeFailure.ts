@@ -69,11 +69,9 @@ function reason(f: UpstreamFailure): string {
       break;
   }
   const code = f.code === undefined ? '' : String(f.code);
-  if (f.status === 401 || f.status === 403) {
-    if (code === '4103' || has(f, 'consent')) return "This model needs the account owner's consent on Sogni before the bot can use it.";
-    return "Sogni rejected the bot's API key. The bot's owner needs to check SOGNI_API_KEY.";
-  }
-  if (code === '4103') return "This model needs the account owner's consent on Sogni before the bot can use it.";
+  const denied = f.status === 401 || f.status === 403;
+  if (code === '4103' || (denied && has(f, 'consent'))) return "This model needs the account owner's consent on Sogni before the bot can use it.";
+  if (denied) return "Sogni rejected the bot's API key. The bot's owner needs to check SOGNI_API_KEY.";
   const subscription = SUBSCRIPTION_CODES[code];
   if (subscription) return `Sogni says ${subscription}`;
   if (has(f, 'vendor_model_premium_required')) return 'This model needs a Premium Spark balance on the Sogni account.';

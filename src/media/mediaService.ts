@@ -80,14 +80,14 @@ export class MediaService {
   }
 
   estimate(spec: MediaSpec): number {
-    const tool = spec.tool ?? (spec.reference ? 'edit_image' : 'generate_image');
+    const tool = toolFor(spec);
     return roundSpark(mediaEstimate(this.#deps.prices, tool, spec.args) + chatEstimate(this.#deps.prices, SYSTEM.length + spec.prompt.length));
   }
 
   async create(spec: MediaSpec, context: MediaContext, signal: AbortSignal = new AbortController().signal): Promise<MediaOutcome> {
     const { sogni, ledger, prices, model, tokenType } = this.#deps;
     const { logger } = context;
-    const tool = spec.tool ?? (spec.reference ? 'edit_image' : 'generate_image');
+    const tool = toolFor(spec);
     let reserved: Awaited<ReturnType<SpendLedger['reserve']>>;
     try {
       reserved = await ledger.reserve({
@@ -173,6 +173,11 @@ export class MediaService {
   job(id: string): Promise<StoredJob | undefined> {
     return this.#deps.jobs.get(id);
   }
+}
+
+/** The tool a request is for: the one the model chose, else an edit when there is an image, else a new image. */
+function toolFor(spec: MediaSpec): string {
+  return spec.tool ?? (spec.reference ? 'edit_image' : 'generate_image');
 }
 
 function userMessage(spec: MediaSpec): string {
