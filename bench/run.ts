@@ -166,6 +166,8 @@ async function runScenario(scenario: Scenario, runner: Runner): Promise<Figures>
       DEFAULT_DAILY_SPARK: '10000000',
       DEFAULT_MONTHLY_SPARK: '10000000',
       DEFAULT_USER_DAILY_SPARK: 'none',
+      // Nor Sogni's rate limit: the fake has none, and hundreds of answers start at once.
+      SOGNI_RATE_LIMIT: '100000',
     });
     const bot = createBot(config, createLogger({ level: 'silent' }));
     await bot.start();

@@ -1,10 +1,15 @@
-import OpenAI from 'openai';
+import OpenAI, { APIUserAbortError } from 'openai';
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
+import type { FairQueue, Slot } from '../core/fairQueue.js';
 import type { ChatMessage } from '../core/history.js';
+import { SogniStreamDroppedError, SogniTimeoutError } from './errors.js';
+import { retryHint } from './toFailure.js';
+
+export { SogniStreamDroppedError, SogniTimeoutError } from './errors.js';
 
 /** Token counts Sogni reports at the end of a stream (`stream_options.include_usage`). */
 export interface Usage {
@@ -48,6 +53,12 @@ export interface StreamChatRequest {
    * request comes back as a tool call for the bot to run through its spend-checked path.
    */
   offerMediaTools?: boolean;
+  /** The output tokens the spend hold reserved: the answer may not cost more than was held. */
+  maxTokens?: number;
+  /** Who asked: people take turns for Sogni's shared rate limit. */
+  userId: string;
+  /** Called while the request waits its turn, with how many are ahead. */
+  onWait?: (ahead: number) => void;
 }
 
 export interface StreamResult {
@@ -65,22 +76,10 @@ export interface MediaRequest {
   /** Make the model call this tool. */
   tool?: string;
   signal: AbortSignal;
-}
-
-/** Thrown when Sogni sends nothing for longer than the idle timeout. */
-export class SogniTimeoutError extends Error {
-  constructor(readonly seconds: number) {
-    super(`Sogni sent nothing for ${seconds} s`);
-    this.name = 'SogniTimeoutError';
-  }
-}
-
-/** Thrown when the stream ends without a finish reason: the connection dropped mid-answer. */
-export class SogniStreamDroppedError extends Error {
-  constructor() {
-    super('The stream from Sogni ended before the answer finished');
-    this.name = 'SogniStreamDroppedError';
-  }
+  /** Who asked: people take turns for Sogni's shared rate limit. */
+  userId: string;
+  /** Called while the request waits its turn, with how many are ahead. */
+  onWait?: (ahead: number) => void;
 }
 
 export interface SogniOptions {
@@ -90,6 +89,28 @@ export interface SogniOptions {
   timeoutSeconds: number;
   /** Longest a media request (non-streaming, tools run on Sogni's side) may take, in seconds. */
   mediaTimeoutSeconds?: number;
+  /** Every request takes its turn here: the key's rate limit is shared by everyone. */
+  queue: FairQueue;
+  /** Longest a request keeps retrying after 429s before the user sees the rate-limit line, in ms. */
+  maxRateLimitWaitMs?: number;
+}
+
+/** Sogni's limit is per key: 60 requests per 60 s (sogni-api.md). */
+export const SOGNI_RATE_WINDOW_MS = 60_000;
+/** A 429 is retried for this long in all before the user is told; a minute's window fits. */
+export const MAX_RATE_LIMIT_WAIT_MS = 120_000;
+/** A 429 without a Retry-After waits this long. */
+const DEFAULT_RETRY_AFTER_MS = 5000;
+/** A restarting server gets a moment before the one retry. */
+const RESTART_RETRY_DELAY_MS = 1000;
+/** GET /v1/models has no person behind it; it still counts against the key. */
+const CATALOG_USER = 'bot:models';
+
+/** How the retries of one request are going. */
+interface RetryState {
+  /** When the first 429 came back: the wait budget runs from here. */
+  rateLimitedSince?: number;
+  restartRetried?: boolean;
 }
 
 /** The bot's view of Sogni's OpenAI-compatible API, through the official openai SDK. */
@@ -97,16 +118,20 @@ export class Sogni {
   readonly #openai: OpenAI;
   readonly #timeoutSeconds: number;
   readonly #mediaTimeoutSeconds: number;
+  readonly #queue: FairQueue;
+  readonly #maxRateLimitWaitMs: number;
 
-  constructor({ apiKey, baseURL, timeoutSeconds, mediaTimeoutSeconds = 300 }: SogniOptions) {
+  constructor({ apiKey, baseURL, timeoutSeconds, mediaTimeoutSeconds = 300, queue, maxRateLimitWaitMs = MAX_RATE_LIMIT_WAIT_MS }: SogniOptions) {
     this.#timeoutSeconds = timeoutSeconds;
     this.#mediaTimeoutSeconds = mediaTimeoutSeconds;
+    this.#queue = queue;
+    this.#maxRateLimitWaitMs = maxRateLimitWaitMs;
     this.#openai = new OpenAI({
       apiKey,
       baseURL,
       timeout: timeoutSeconds * 1000,
-      // A chat user waits on this: fail fast with a clear line instead of silent retries
-      // (a 429's Retry-After could otherwise hold the answer for a minute).
+      // Retries go through the shared queue (a 429 pauses everyone, not one request), so the
+      // SDK's own per-request retries are off.
       maxRetries: 0,
       // The SDK would print unparsable stream chunks to the console; the bot logs failures itself.
       logLevel: 'off',
@@ -118,13 +143,43 @@ export class Sogni {
   }
 
   /**
-   * Streams a chat completion. Yields content and reasoning deltas as they arrive and
-   * returns the usage and finish reason. Throws SogniTimeoutError when Sogni goes quiet
-   * for too long, SogniStreamDroppedError when the stream ends without finishing, the
-   * SDK's APIError for HTTP and in-stream errors; returns early, without error, when
-   * `signal` aborts.
+   * Streams a chat completion. Waits for the person's turn first (reporting the wait through
+   * `onWait`), then yields content and reasoning deltas as they arrive and returns the usage
+   * and finish reason. A 429, a restart or a lost transport before any delta is retried
+   * transparently (see #shouldRetry). Throws SogniTimeoutError when Sogni goes quiet for too
+   * long, SogniStreamDroppedError when the stream ends without finishing, the SDK's APIError
+   * for HTTP and in-stream errors; returns early, without error, when `signal` aborts.
    */
-  async *streamChat({ model, messages, signal, offerMediaTools = false }: StreamChatRequest): AsyncGenerator<ChatDelta, StreamResult> {
+  async *streamChat(request: StreamChatRequest): AsyncGenerator<ChatDelta, StreamResult> {
+    const { signal, userId, onWait } = request;
+    let slot: Slot;
+    try {
+      slot = await this.#queue.enter(userId, { signal, onWait });
+    } catch (err) {
+      if (signal.aborted) return {};
+      throw err;
+    }
+    const retries: RetryState = {};
+    try {
+      for (;;) {
+        const progress = { yielded: false };
+        try {
+          return yield* this.#streamOnce(request, progress);
+        } catch (err) {
+          // Once the user saw part of an answer, a second one would not match it.
+          if (progress.yielded || !(await this.#shouldRetry(err, retries, slot, signal, onWait))) throw err;
+          if (signal.aborted) return {};
+        }
+      }
+    } finally {
+      slot.release();
+    }
+  }
+
+  async *#streamOnce(
+    { model, messages, signal, offerMediaTools = false, maxTokens }: StreamChatRequest,
+    progress: { yielded: boolean },
+  ): AsyncGenerator<ChatDelta, StreamResult> {
     const idle = new AbortController();
     let timedOut = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -140,6 +195,7 @@ export class Sogni {
       messages,
       stream: true,
       stream_options: { include_usage: true },
+      ...(maxTokens ? { max_tokens: maxTokens } : {}),
       ...(offerMediaTools ? { sogni_tools: 'creative-tools', sogni_tool_execution: false } : { sogni_tools: false }),
     };
     const result: StreamResult = {};
@@ -168,7 +224,10 @@ export class Sogni {
           }
           slot.args += call.function?.arguments ?? '';
         }
-        if (out.content !== undefined || out.reasoning !== undefined || out.toolCall !== undefined) yield out;
+        if (out.content !== undefined || out.reasoning !== undefined || out.toolCall !== undefined) {
+          progress.yielded = true;
+          yield out;
+        }
       }
       if (calls.length > 0) result.toolCalls = calls.filter((c) => c.name).map((c) => ({ name: c.name, arguments: parseArgs(c.args) }));
     } catch (err) {
@@ -191,7 +250,7 @@ export class Sogni {
    * Asks Sogni to make media with its creative tools, run on Sogni's side (non-streaming, as
    * the official client does), and returns the raw response for extractMedia.
    */
-  async createMedia({ model, messages, reference, tokenType, tool, signal }: MediaRequest): Promise<unknown> {
+  async createMedia({ model, messages, reference, tokenType, tool, signal, userId, onWait }: MediaRequest): Promise<unknown> {
     const body: ChatCompletionCreateParamsNonStreaming & SogniChatFields = {
       model,
       messages,
@@ -202,15 +261,87 @@ export class Sogni {
       ...(reference ? { media_references: [{ kind: 'image' as const, url: reference }] } : {}),
       ...(tool ? { tool_choice: { type: 'function' as const, function: { name: tool } } } : {}),
     };
-    return this.#openai.chat.completions.create(body, { signal, timeout: this.#mediaTimeoutSeconds * 1000 });
+    return this.#inTurn(userId, signal, onWait, () =>
+      this.#openai.chat.completions.create(body, { signal, timeout: this.#mediaTimeoutSeconds * 1000 }),
+    );
   }
 
   /** Model ids from GET /v1/models. */
-  async listModels(signal?: AbortSignal): Promise<string[]> {
-    const ids: string[] = [];
-    for await (const model of this.#openai.models.list(signal ? { signal } : undefined)) ids.push(model.id);
-    return ids;
+  async listModels(signal: AbortSignal = new AbortController().signal): Promise<string[]> {
+    return this.#inTurn(CATALOG_USER, signal, undefined, async () => {
+      const ids: string[] = [];
+      for await (const model of this.#openai.models.list({ signal })) ids.push(model.id);
+      return ids;
+    });
   }
+
+  /** Runs one request in `userId`'s turn, sending it again after a 429 or a restart. */
+  async #inTurn<T>(userId: string, signal: AbortSignal, onWait: ((ahead: number) => void) | undefined, send: () => Promise<T>): Promise<T> {
+    let slot: Slot;
+    try {
+      slot = await this.#queue.enter(userId, { signal, onWait });
+    } catch (err) {
+      // The same error the SDK throws when aborted mid-request.
+      if (signal.aborted) throw new APIUserAbortError();
+      throw err;
+    }
+    const retries: RetryState = {};
+    try {
+      for (;;) {
+        try {
+          return await send();
+        } catch (err) {
+          if (!(await this.#shouldRetry(err, retries, slot, signal, onWait))) throw err;
+          if (signal.aborted) throw new APIUserAbortError();
+        }
+      }
+    } finally {
+      slot.release();
+    }
+  }
+
+  /**
+   * Decides whether a failed send goes again, and waits for its turn to do so. A 429 pauses
+   * the whole queue for its Retry-After (the limit is the key's, so everyone's next request
+   * would get one too) while the total wait stays under the budget; a restart or a lost
+   * transport is sent once more. False: surface the error. Returns true, without waiting,
+   * when `signal` aborted meanwhile.
+   */
+  async #shouldRetry(err: unknown, state: RetryState, slot: Slot, signal: AbortSignal, onWait: ((ahead: number) => void) | undefined): Promise<boolean> {
+    if (signal.aborted) return false;
+    const hint = retryHint(err);
+    if (!hint) return false;
+    const now = Date.now();
+    if (hint.kind === 'rate-limited') {
+      state.rateLimitedSince ??= now;
+      const waitMs = hint.afterSeconds !== undefined ? hint.afterSeconds * 1000 : DEFAULT_RETRY_AFTER_MS;
+      // No point waiting for a turn that comes after the budget: the user hears now, with Sogni's wait.
+      if (now + waitMs > state.rateLimitedSince + this.#maxRateLimitWaitMs) return false;
+      this.#queue.pauseUntil(now + waitMs);
+    } else {
+      if (state.restartRetried) return false;
+      state.restartRetried = true;
+      await sleep(RESTART_RETRY_DELAY_MS, signal);
+    }
+    try {
+      await slot.resend({ signal, onWait });
+    } catch {
+      if (!signal.aborted) return false;
+    }
+    return true;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function toUsage(raw: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number }): Usage {

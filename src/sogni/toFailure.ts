@@ -1,6 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { UpstreamFailure } from '../core/describeFailure.js';
-import { SogniStreamDroppedError, SogniTimeoutError } from './sogniClient.js';
+import { SogniStreamDroppedError, SogniTimeoutError } from './errors.js';
 
 /** Reduces whatever the SDK or the stream threw to the facts the user line needs. */
 export function toFailure(err: unknown, timeoutSeconds: number): UpstreamFailure {
@@ -24,6 +24,23 @@ export function toFailure(err: unknown, timeoutSeconds: number): UpstreamFailure
     };
   }
   return { kind: 'unknown' };
+}
+
+/** A failure worth sending again, as long as nothing of the answer reached the user yet. */
+export type RetryHint =
+  /** Sogni's limit for the key: wait as told (unknown when Sogni did not say). */
+  | { kind: 'rate-limited'; afterSeconds: number | undefined }
+  /** Sogni restarted or lost the worker: safe to send once more. */
+  | { kind: 'restarting' };
+
+const RESTART_CODES = new Set(['server_restarting', 'transport_lost']);
+
+export function retryHint(err: unknown): RetryHint | undefined {
+  const failure = toFailure(err, 0);
+  if (failure.kind !== 'http') return undefined;
+  if (failure.status === 429) return { kind: 'rate-limited', afterSeconds: failure.retryAfterSeconds };
+  if (RESTART_CODES.has(String(failure.code ?? '')) || RESTART_CODES.has(failure.type ?? '')) return { kind: 'restarting' };
+  return undefined;
 }
 
 function retryAfter(headers: Headers | undefined, body: Record<string, unknown>): number | undefined {

@@ -25,7 +25,6 @@ describe('Sogni failures become one clear line', () => {
     ['a rejected key', envelope(401, 'invalid_api_key', 'bad key'), /^⚠️ Sogni rejected the bot's API key/],
     ['an empty balance', envelope(402, 'insufficient_balance', 'no money'), /^⚠️ The Sogni account behind this bot is out of credit/],
     ['a subscription code', envelope(402, 4081, 'upgrade'), /higher Sogni plan/],
-    ['a rate limit', envelope(429, 'rate_limited', 'slow down', { 'retry-after': '7' }), /rate-limiting the bot\. Try again in 7 s/],
     ['a server error', envelope(502, 'bad_gateway', 'upstream'), /server error \(502\)/],
     ['a body that is not the envelope', { kind: 'error', status: 500, body: 'oops' } as Script, /server error \(500\)/],
   ])('explains %s', async (_name, script, line) => {
@@ -34,6 +33,23 @@ describe('Sogni failures become one clear line', () => {
     const reply = await askAndWait(h, line);
     expect(reply.content.split('\n')).toHaveLength(1);
     expect(h.logText()).not.toContain(h.sogni.apiKey);
+  });
+
+  it('explains a rate limit that outlasts the wait, after retrying while it could', async () => {
+    // A 429 is retried transparently; only when Sogni still says no after the longest wait does the user hear it.
+    h = await startHarness({ overrides: { sogniMaxRateLimitWaitMs: 2500 } });
+    h.sogni.answerWith(envelope(429, 'rate_limited', 'slow down', { 'retry-after': '1' }));
+    const reply = await askAndWait(h, /rate-limiting the bot\. Try again in 1 s/);
+    expect(reply.content.split('\n')).toHaveLength(1);
+    expect(h.sogni.calls).toHaveLength(3);
+  });
+
+  it('explains a rate limit whose wait is longer than the bot waits, at once', async () => {
+    h = await startHarness({ overrides: { sogniMaxRateLimitWaitMs: 2500 } });
+    h.sogni.answerWith(envelope(429, 'rate_limited', 'slow down', { 'retry-after': '7' }));
+    const reply = await askAndWait(h, /rate-limiting the bot\. Try again in 7 s/);
+    expect(reply.content.split('\n')).toHaveLength(1);
+    expect(h.sogni.calls).toHaveLength(1);
   });
 
   it('keeps the partial answer and adds a line when the stream drops', async () => {
@@ -70,11 +86,13 @@ describe('Sogni failures become one clear line', () => {
 
   it('saves the question even when the answer failed, and the next answer sees it', async () => {
     h = await startHarness();
-    h.sogni.answerWith(envelope(503, 'server_restarting', 'restarting'), { kind: 'stream', deltas: words('Now it works.') });
+    // A restart is retried once; the second one fails the answer.
+    const restarting = envelope(503, 'server_restarting', 'restarting');
+    h.sogni.answerWith(restarting, restarting, { kind: 'stream', deltas: words('Now it works.') });
     await askAndWait(h, /restarting/);
     h.discord.postUserMessage({ content: 'again' });
     await h.discord.waitFor(() => h?.discord.botMessages().find((m) => m.content === 'Now it works.'));
-    const contents = (h.sogni.calls[1]?.body['messages'] as { content: string }[]).map((m) => m.content).slice(1);
+    const contents = (h.sogni.calls[2]?.body['messages'] as { content: string }[]).map((m) => m.content).slice(1);
     expect(contents).toEqual(['Alice: question', 'Alice: again']);
   });
 });

@@ -89,9 +89,19 @@ export class FakeSogni {
     kind: 'json',
     body: imageResult(`${this.origin}/media/result-${index + 1}.png`),
   });
+  /**
+   * Sogni's per-key rate limit, when a test sets one: every authorized POST
+   * /v1/chat/completions in the last `windowMs` counts, refused ones too (the stricter
+   * reading), and past `limit` the answer is 429 with a Retry-After.
+   */
+  rateLimit: { limit: number; windowMs: number } | undefined;
+  /** Every authorized POST /v1/chat/completions: when it arrived and whether the rate limit (if any) let it in. */
+  readonly arrivals: { at: number; accepted: boolean }[] = [];
   /** The PNG served for every /media/ URL. */
   mediaBytes: Buffer = Buffer.alloc(0);
   readonly mediaDownloads: string[] = [];
+  /** /media/ paths answered with a 302 to another URL (a CDN that redirects). */
+  readonly mediaRedirects = new Map<string, string>();
   readonly #server: Server;
   #port = 0;
 
@@ -147,6 +157,11 @@ export class FakeSogni {
     if (req.method === 'GET' && url.pathname.startsWith('/media/')) {
       // Generated files are public links, like Sogni's CDN.
       this.mediaDownloads.push(url.pathname);
+      const location = this.mediaRedirects.get(url.pathname);
+      if (location) {
+        res.writeHead(302, { location }).end();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(this.mediaBytes.length) });
       res.end(this.mediaBytes);
       return;
@@ -169,6 +184,11 @@ export class FakeSogni {
       json(404, { error: { message: 'Not found', type: 'not_found_error', code: 'not_found' } });
       return;
     }
+    const limited = this.#rateLimited();
+    if (limited) {
+      json(429, { error: { message: 'Rate limit exceeded. Slow down.', type: 'rate_limit_error', code: 'rate_limit_exceeded' } }, limited);
+      return;
+    }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
     const call: ChatCall = { body, authorization: req.headers.authorization, sent: 0, aborted: false, finished: false, deltaAt: [], deltaText: [] };
     const streaming = body['stream'] === true;
@@ -187,6 +207,24 @@ export class FakeSogni {
       return;
     }
     await this.#stream(script, body, call, res);
+  }
+
+  /** Records an arrival; the headers of a 429 when it is over the limit. */
+  #rateLimited(): Record<string, string> | undefined {
+    const now = Date.now();
+    if (!this.rateLimit) {
+      this.arrivals.push({ at: now, accepted: true });
+      return undefined;
+    }
+    const { limit, windowMs } = this.rateLimit;
+    const recent = this.arrivals.filter((a) => now - a.at < windowMs).map((a) => a.at);
+    const accepted = recent.length < limit;
+    this.arrivals.push({ at: now, accepted });
+    if (accepted) return undefined;
+    // The next request gets in once all but limit - 1 of these (this one included) have left the window.
+    recent.push(now);
+    const freeAt = (recent[recent.length - limit] as number) + windowMs;
+    return { 'retry-after': String(Math.max(1, Math.ceil((freeAt - now) / 1000))) };
   }
 
   async #stream(script: Extract<Script, { kind: 'stream' }>, body: Record<string, unknown>, call: ChatCall, res: ServerResponse) {
