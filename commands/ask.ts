@@ -9,7 +9,6 @@ import {
 import type { Command } from '../src/discord/command.js';
 import { displayName, hasVisibleText, MAX_PROMPT_CHARS, promptTooLong, toAttachmentRef } from '../src/discord/prompt.js';
 import { interactionSurface } from '../src/discord/surfaces.js';
-import { sogniHost } from '../src/discord/mediaMessage.js';
 import { UserError } from '../src/userError.js';
 
 /** Model ids are short slugs; anything else is refused before it reaches Sogni. */
@@ -64,7 +63,8 @@ export const ask: Command = {
       text: prompt,
       attachments: image ? [toAttachmentRef(image)] : [],
       model,
-      surface: interactionSurface(interaction, ephemeral, { trustedHost: sogniHost(deps) }),
+      private: ephemeral,
+      surface: interactionSurface(interaction, ephemeral, { net: deps.net }),
       logger,
     });
   },

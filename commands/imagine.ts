@@ -12,6 +12,7 @@ import type { Command } from '../src/discord/command.js';
 import { REROLL_PREFIX, VARY_PREFIX } from '../src/discord/mediaMessage.js';
 import { hasVisibleText, MAX_PROMPT_CHARS, promptTooLong, toAttachmentRef } from '../src/discord/prompt.js';
 import { runMediaJob } from '../src/discord/runMediaJob.js';
+import { ensureOwner } from '../src/discord/ownership.js';
 import { spendScope } from '../src/discord/scope.js';
 import type { MediaSpec } from '../src/media/mediaService.js';
 import { UserError } from '../src/userError.js';
@@ -29,7 +30,7 @@ export const data = {
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-export const imagine: Command = {
+const imagineCommand: Command = {
   data,
   async execute(interaction, deps) {
     const { scope, dm } = spendScope(interaction.guildId, interaction.user.id, deps);
@@ -51,17 +52,17 @@ export const imagine: Command = {
   },
 };
 
-/** Reroll (same prompt, new seed) and Vary (the result as the reference), from the stored job. */
-export async function handleMediaButton(interaction: ButtonInteraction, deps: Deps): Promise<void> {
-  const vary = interaction.customId.startsWith(VARY_PREFIX);
+/** Reroll (same prompt, new seed) and Vary (the result as the reference), from the stored job, for its owner or a manager. */
+async function pressMediaButton(interaction: ButtonInteraction, deps: Deps, vary: boolean): Promise<void> {
   const jobId = interaction.customId.slice((vary ? VARY_PREFIX : REROLL_PREFIX).length);
-  const { scope, dm } = spendScope(interaction.guildId, interaction.user.id, deps);
+  const logger = deps.logger.child({ button: vary ? 'vary' : 'reroll', jobId, guildId: interaction.guildId, userId: interaction.user.id });
   const job = await deps.media.job(jobId);
   if (!job) {
     await interaction.reply({ content: 'That result is too old to reuse. Run /imagine again.', flags: MessageFlags.Ephemeral });
     return;
   }
-  const logger = deps.logger.child({ button: vary ? 'vary' : 'reroll', jobId, guildId: interaction.guildId, userId: interaction.user.id });
+  if (!(await ensureOwner(interaction, job, { verb: vary ? 'vary' : 'reroll', managersToo: true, logger }))) return;
+  const { scope, dm } = spendScope(interaction.guildId, interaction.user.id, deps);
   let spec: MediaSpec;
   if (vary) {
     const image = job.media.find((m) => m.kind === 'image');
@@ -77,5 +78,14 @@ export async function handleMediaButton(interaction: ButtonInteraction, deps: De
     };
   }
   await interaction.deferReply();
-  await runMediaJob(interaction, deps, spec, { scope, dm, userId: interaction.user.id, logger });
+  // The job's owner pays, also when a manager presses for them: the result stays theirs.
+  await runMediaJob(interaction, deps, spec, { scope, dm, userId: job.userId, logger });
 }
+
+export const imagine: Command = {
+  ...imagineCommand,
+  buttons: [
+    { prefix: REROLL_PREFIX, execute: (interaction, deps) => pressMediaButton(interaction, deps, false) },
+    { prefix: VARY_PREFIX, execute: (interaction, deps) => pressMediaButton(interaction, deps, true) },
+  ],
+};

@@ -1,15 +1,23 @@
 import { InteractionContextType, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { Config } from '../src/config.js';
-import type { Command } from '../src/discord/command.js';
+import type { Button, Command, Registry } from '../src/discord/command.js';
 import { ask } from './ask.js';
 import { forget } from './forget.js';
 import { imagine } from './imagine.js';
+import { makeMediaButton } from './makeMedia.js';
 import { spend } from './spend.js';
 
 /** Every slash command, used by the bot and by `npm run deploy-commands`. */
 export const commands: readonly Command[] = [ask, imagine, forget, spend];
 
-export const commandsByName: ReadonlyMap<string, Command> = new Map(commands.map((c) => [c.data.name, c]));
+/** Buttons that belong to no one command (offers made in chat answers). */
+const standaloneButtons: readonly Button[] = [makeMediaButton];
+
+/** What the interaction router dispatches to; createBot hands it down. */
+export const registry: Registry = {
+  commands: new Map(commands.map((c) => [c.data.name, c])),
+  buttons: [...commands.flatMap((c) => c.buttons ?? []), ...standaloneButtons],
+};
 
 /** The definitions to register: offered in DMs with the bot only when ALLOW_DMS is on. */
 export function definitionsFor(config: Pick<Config, 'ALLOW_DMS'>): RESTPostAPIChatInputApplicationCommandsJSONBody[] {

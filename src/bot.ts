@@ -1,5 +1,5 @@
 import { Client, Events, GatewayIntentBits, Options, Partials, RESTEvents } from 'discord.js';
-import { definitionsFor } from '../commands/index.js';
+import { definitionsFor, registry } from '../commands/index.js';
 import { ChatService } from './chat/chatService.js';
 import type { Config } from './config.js';
 import { PacerRegistry, type PacerOptions } from './core/editPacer.js';
@@ -11,20 +11,30 @@ import { registerCommands } from './discord/registerCommands.js';
 import { SAFE_MENTIONS } from './discord/safeMentions.js';
 import type { Logger } from './logger.js';
 import { ModelCatalog } from './sogni/modelCatalog.js';
-import { Sogni } from './sogni/sogniClient.js';
+import { MAX_RATE_LIMIT_WAIT_MS, Sogni, SOGNI_RATE_WINDOW_MS } from './sogni/sogniClient.js';
+import { FairQueue } from './core/fairQueue.js';
 import { HistoryStore } from './store/historyStore.js';
 import { openStore, type Store } from './store/openStore.js';
 import type { Turn } from './core/history.js';
 import { ATTACHMENT_TIMEOUT_MS, readAttachments, type AttachmentRef } from './vision/readAttachments.js';
-import { MediaService, type StoredJob } from './media/mediaService.js';
+import { createNetDeps } from './net/netDeps.js';
+import type { Resolver } from './net/safeFetch.js';
+import { MediaService, type MediaOffer, type StoredJob } from './media/mediaService.js';
 import { SpendLedger } from './spend/spendLedger.js';
 import { defaultLimits, pricesFrom } from './spend/limits.js';
+
+const PRUNE_EVERY_MS = 6 * 3600_000;
 
 export interface BotOverrides {
   /** Channel budget (tests and the benchmark may shrink the window). */
   pacing?: PacerOptions;
   /** How long one attachment download may take (tests shorten it). */
   attachmentTimeoutMs?: number;
+  /** Resolves host names for downloads (tests map names to private addresses). */
+  lookup?: Resolver;
+  /** Sogni's rate window and how long a 429 is retried (tests shrink both). */
+  sogniRateWindowMs?: number;
+  sogniMaxRateLimitWaitMs?: number;
 }
 
 export interface Bot {
@@ -48,15 +58,31 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     baseURL: config.SOGNI_BASE_URL,
     timeoutSeconds: config.SOGNI_TIMEOUT_SECONDS,
     mediaTimeoutSeconds: config.MEDIA_TIMEOUT_SECONDS,
+    // One line for the whole bot: Sogni's limit is per key, shared by everyone.
+    queue: new FairQueue({
+      limit: config.SOGNI_RATE_LIMIT,
+      windowMs: overrides.sogniRateWindowMs ?? SOGNI_RATE_WINDOW_MS,
+      marginMs: 250,
+      maxActivePerUser: config.USER_MAX_ACTIVE,
+    }),
+    maxRateLimitWaitMs: overrides.sogniMaxRateLimitWaitMs ?? MAX_RATE_LIMIT_WAIT_MS,
   });
   const pacers = new PacerRegistry(overrides.pacing);
   const prices = pricesFrom(config);
+  const net = createNetDeps(config, {
+    ...(overrides.lookup ? { lookup: overrides.lookup } : {}),
+    onRefused: (detail) => logger.warn({ detail }, 'refused a download from a private address'),
+  });
   const readWithLimits = (refs: readonly AttachmentRef[]) =>
-    readAttachments(refs, {
-      maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024,
-      maxImages: config.MAX_IMAGES,
-      timeoutMs: overrides.attachmentTimeoutMs ?? ATTACHMENT_TIMEOUT_MS,
-    });
+    readAttachments(
+      refs,
+      {
+        maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024,
+        maxImages: config.MAX_IMAGES,
+        timeoutMs: overrides.attachmentTimeoutMs ?? ATTACHMENT_TIMEOUT_MS,
+      },
+      net,
+    );
   const ledger = new SpendLedger(store.namespace('spend'), (scope) => defaultLimits(config, scope));
   const media = new MediaService({
     sogni,
@@ -65,6 +91,7 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     model: config.SOGNI_MODEL,
     tokenType: config.TOKEN_TYPE,
     jobs: store.namespace<StoredJob>('media'),
+    offers: store.namespace<MediaOffer>('offer'),
   });
   const chat = new ChatService({
     sogni,
@@ -73,13 +100,15 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     ledger,
     prices,
     ...(config.MEDIA_IN_CHAT ? { media } : {}),
+    mediaAutoSpark: config.CHAT_MEDIA_AUTO_SPARK,
     systemPrompt: config.SYSTEM_PROMPT,
     timeoutSeconds: config.SOGNI_TIMEOUT_SECONDS,
     classifySendError,
     readAttachments: readWithLimits,
+    maxAnswerMessages: config.MAX_ANSWER_MESSAGES,
   });
   const models = new ModelCatalog((signal) => sogni.listModels(signal), config.SOGNI_MODEL);
-  const deps: Deps = { config, logger, chat, history, models, media, ledger, readAttachments: readWithLimits };
+  const deps: Deps = { config, logger, chat, history, models, media, ledger, readAttachments: readWithLimits, net };
 
   const client = new Client({
     intents: [
@@ -98,7 +127,7 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
   });
 
   const onMessage = createMessageHandler(deps);
-  const onInteraction = createInteractionHandler(deps);
+  const onInteraction = createInteractionHandler(deps, registry);
   client.on(Events.MessageCreate, (message) => void onMessage(message));
   client.on(Events.InteractionCreate, (interaction) => void onInteraction(interaction));
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
@@ -111,11 +140,21 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     if (info.route.startsWith('/channels/:id/messages')) pacers.channel(info.majorParameter).pauseUntil(Date.now() + info.retryAfter);
   });
 
+  // Ledger entries (400 days), media jobs (30 days) and offers (10 minutes) expire; keyv drops them only when read.
+  let pruneTimer: ReturnType<typeof setInterval> | undefined;
+  const prune = () =>
+    store.prune().then(
+      (n) => n > 0 && logger.info({ pruned: n }, 'expired store entries pruned'),
+      (err: unknown) => logger.warn({ err }, 'could not prune expired store entries'),
+    );
+
   return {
     client,
     deps,
     store,
     async start() {
+      void prune();
+      pruneTimer = setInterval(() => void prune(), PRUNE_EVERY_MS).unref();
       const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
       await client.login(config.DISCORD_TOKEN);
       await ready;
@@ -135,8 +174,10 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
       }
     },
     async stop() {
+      clearInterval(pruneTimer);
       await chat.shutdown();
       await client.destroy();
+      await net.fetcher.close();
       await store.close();
     },
   };

@@ -27,6 +27,8 @@ const schema = z.object({
     .min(5, 'must be at least 5')
     .max(600, 'must be at most 600')
     .default(90),
+  SOGNI_RATE_LIMIT: z.coerce.number({ error: 'must be a number of requests' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100,000').default(60),
+  USER_MAX_ACTIVE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(2),
   STORE_URL: z
     .string()
     .regex(/^sqlite:\/\/.+/, 'must be a sqlite:// URL such as sqlite://data/bot.sqlite')
@@ -42,6 +44,7 @@ const schema = z.object({
     .max(900, 'must be at most 900')
     .default(300),
   MEDIA_IN_CHAT: flag.default(true),
+  CHAT_MEDIA_AUTO_SPARK: spark(10),
   ALLOW_DMS: flag.default(false),
   DEFAULT_DAILY_SPARK: spark(1000),
   DEFAULT_MONTHLY_SPARK: spark(10_000),
@@ -59,7 +62,10 @@ const schema = z.object({
     .max(500, 'must be at most 500')
     .default(25),
   MAX_IMAGES: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').max(20, 'must be at most 20 (Sogni’s limit per request)').default(4),
+  MAX_ANSWER_MESSAGES: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(20, 'must be at most 20').default(6),
   MAX_HISTORY_IMAGES: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').max(16, 'must be at most 16').default(4),
+  DOWNLOAD_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(32, 'must be at most 32').default(4),
+  DOWNLOAD_BUFFER_MB: z.coerce.number({ error: 'must be a number of megabytes' }).positive('must be more than 0').max(8000, 'must be at most 8000').optional(),
   DISCORD_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 });
 

@@ -1,7 +1,8 @@
 import { createBot } from './bot.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger } from './logger.js';
+import { createAppLogger } from './logger.js';
 import { loadDotEnv } from './dotenv.js';
+import { StoreLockedError } from './store/fileLock.js';
 
 loadDotEnv();
 let config: Config;
@@ -13,11 +14,7 @@ try {
   process.exit(1);
 }
 
-const logger = createLogger({
-  level: config.LOG_LEVEL,
-  pretty: process.stdout.isTTY,
-  secrets: [config.DISCORD_TOKEN, config.SOGNI_API_KEY],
-});
+const logger = createAppLogger(config, { pretty: process.stdout.isTTY });
 process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
 process.on('uncaughtException', (err) => {
   // State may be broken past this point: log and exit so a supervisor restarts a clean process.
@@ -25,7 +22,16 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 
-const bot = createBot(config, logger);
+let bot: ReturnType<typeof createBot>;
+try {
+  bot = createBot(config, logger);
+} catch (err) {
+  if (!(err instanceof StoreLockedError)) throw err;
+  // One writer per SQLite file: say which file and why, then stop before connecting anywhere.
+  logger.fatal({ store: err.path, pid: err.pid }, err.message);
+  console.error(err.message);
+  process.exit(1);
+}
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

@@ -3,8 +3,8 @@ import { describeFailure, type UpstreamFailure } from '../core/describeFailure.j
 import { buildUpstream, type ChatMessage, type Turn } from '../core/history.js';
 import type { MediaPost } from '../core/mediaPost.js';
 import { CHAT_OUTPUT_RESERVE_TOKENS, chatCost, estimateTokens, toolKind, type PriceTable } from '../core/pricing.js';
-import { describeRefusal, describeWarning } from '../core/spendMath.js';
-import { MEDIA_STATUS, StreamRenderer, THINKING_STATUS, type ReplySurface, type SendFailure } from '../core/streamRenderer.js';
+import { describeRefusal, describeWarning, spark } from '../core/spendMath.js';
+import { MEDIA_STATUS, StreamRenderer, THINKING_STATUS, waitingStatus, type ReplySurface, type SendFailure } from '../core/streamRenderer.js';
 import { ThinkFilter } from '../core/thinkFilter.js';
 import type { Logger } from '../logger.js';
 import type { MediaService } from '../media/mediaService.js';
@@ -15,9 +15,18 @@ import type { HistoryStore } from '../store/historyStore.js';
 import type { AttachmentInput, AttachmentRef } from '../vision/readAttachments.js';
 import { UNEXPECTED_LINE } from '../userError.js';
 
-/** Where an answer goes; media from chat needs a way to post files. */
+/** An offer to make paid media, shown with one button only the asker may press. */
+export interface MediaOfferPost {
+  content: string;
+  /** The stored offer the button accepts. */
+  offerId: string;
+  label: string;
+}
+
+/** Where an answer goes; media from chat needs a way to post files, and offers a way to post a button. */
 export interface ChatSurface<M> extends ReplySurface<M> {
   postMedia?(post: MediaPost): Promise<void>;
+  postOffer?(offer: MediaOfferPost): Promise<void>;
 }
 
 export interface ChatRequest<M> {
@@ -30,6 +39,11 @@ export interface ChatRequest<M> {
   /** Files attached to the message (or the one it replies to, or /ask's image). */
   attachments?: readonly AttachmentRef[];
   model: string;
+  /**
+   * Only the asker sees this exchange (`/ask private:true`): it is kept in the asker's own
+   * history for this channel and never written where others' answers read.
+   */
+  private?: boolean;
   surface: ChatSurface<M>;
   logger: Logger;
 }
@@ -54,10 +68,14 @@ export interface ChatServiceDeps {
   prices: PriceTable;
   /** Media asked for in chat goes through this (absent: chat is text only). */
   media?: MediaService;
+  /** Media the model asks for that is estimated above this many Spark waits for the asker's button. */
+  mediaAutoSpark: number;
   systemPrompt: string;
   timeoutSeconds: number;
   classifySendError(err: unknown): SendFailure;
   readAttachments(refs: readonly AttachmentRef[]): Promise<AttachmentInput>;
+  /** Most Discord messages one answer may take (MAX_ANSWER_MESSAGES); the rest is attached as answer.md. */
+  maxAnswerMessages?: number;
 }
 
 const SHUTDOWN_NOTICE = '⚠️ The bot is restarting, so this answer was cut short. Ask again in a moment.';
@@ -66,10 +84,11 @@ const LEDGER_DOWN = "⚠️ I can't record spending right now, so I won't run pa
 const HISTORY_WRITE_NOTICE = "⚠️ I couldn't save this exchange, so I may not remember it next time.";
 const MEDIA_NOT_POSTABLE = "-# I can't post media here, so I made none.";
 
+
 /** One answer in a channel: checks the budget, reads the history, streams Sogni's answer into Discord, saves the turns. */
 export class ChatService {
   readonly #deps: ChatServiceDeps;
-  readonly #active = new Set<{ controller: AbortController; done: Promise<unknown> }>();
+  readonly #active = new Set<{ channelId: string; controller: AbortController; done: Promise<unknown> }>();
   #closing = false;
 
   constructor(deps: ChatServiceDeps) {
@@ -83,10 +102,27 @@ export class ChatService {
   answer<M>(request: ChatRequest<M>): Promise<ChatOutcome> {
     const controller = new AbortController();
     const done = this.#answer(request, controller);
-    const entry = { controller, done };
+    const entry = { channelId: request.channelId, controller, done };
     this.#active.add(entry);
     void done.finally(() => this.#active.delete(entry));
     return done;
+  }
+
+  /**
+   * Resolves once no answer is in progress in the channel (those that start meanwhile included),
+   * or after `timeoutMs`: /forget waits so that no answer writes its turns back after the clear.
+   */
+  async idle(channelId: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const busy = [...this.#active].filter((a) => a.channelId === channelId).map((a) => a.done);
+      if (busy.length === 0) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.allSettled(busy), new Promise((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
+    }
   }
 
   /** Cuts every answer in progress short with a notice, saves what was said, and waits for them. */
@@ -106,6 +142,7 @@ export class ChatService {
         controller.abort('gone');
       },
       onSendError: (err, attempt) => logger.warn({ err, attempt }, 'sending to Discord failed'),
+      maxMessages: this.#deps.maxAnswerMessages,
     });
     try {
       return await this.#run(request, controller, renderer);
@@ -146,9 +183,11 @@ export class ChatService {
       ...(input.images.length ? { images: input.images } : {}),
     };
 
+    // A private answer may read the channel (the asker sees it anyway) but writes only to the asker's own history.
+    const historyKey = request.private ? privateHistoryKey(request.channelId, request.userId) : request.channelId;
     let past: Turn[] = [];
     try {
-      past = await history.load(request.channelId);
+      past = request.private ? mergeByTime(await history.load(request.channelId), await history.load(historyKey)) : await history.load(request.channelId);
     } catch (err) {
       logger.error({ err }, 'could not read channel history; answering without it');
     }
@@ -179,13 +218,23 @@ export class ChatService {
     logger.debug({ turns: upstream.messages.length, dropped: upstream.dropped, model: request.model }, 'asking Sogni');
 
     const offerMedia = Boolean(this.#deps.media);
-    const filter = new ThinkFilter();
+    let status: string | undefined;
+    const show = () => renderer.update(filter.answer, status ?? (filter.thinking || (filter.sawReasoning && !filter.answer) ? THINKING_STATUS : undefined));
+    // Text held back in case it is reasoning is shown when its hold ends, even if the model pauses then.
+    const filter = new ThinkFilter({ onRelease: show });
     let result: StreamResult = {};
     let failure: UpstreamFailure | undefined;
     const started = Date.now();
     try {
-      const stream = sogni.streamChat({ model: request.model, messages: upstream.messages, signal: controller.signal, offerMediaTools: offerMedia });
-      let status: string | undefined;
+      const stream = sogni.streamChat({
+        model: request.model,
+        messages: upstream.messages,
+        signal: controller.signal,
+        offerMediaTools: offerMedia,
+        maxTokens: CHAT_OUTPUT_RESERVE_TOKENS,
+        userId: request.userId,
+        onWait: (ahead) => renderer.update(filter.answer, waitingStatus(ahead)),
+      });
       for (;;) {
         const next = await stream.next();
         if (next.done) {
@@ -195,7 +244,7 @@ export class ChatService {
         if (next.value.reasoning) filter.noteReasoning();
         if (next.value.content) filter.push(next.value.content);
         if (next.value.toolCall) status = MEDIA_STATUS;
-        renderer.update(filter.answer, status ?? (filter.thinking || (filter.sawReasoning && !filter.answer) ? THINKING_STATUS : undefined));
+        show();
       }
     } catch (err) {
       failure = toFailure(err, this.#deps.timeoutSeconds);
@@ -203,7 +252,8 @@ export class ChatService {
     }
     let answer = filter.end().trim();
     const cutShort = controller.signal.aborted;
-    const mediaCall = result.toolCalls?.find((c) => toolKind(c.name) !== 'other') ?? result.toolCalls?.[0];
+    // Only media tools are run, and only through the spend-checked path; any other call is ignored, never guessed at.
+    const mediaCall = result.toolCalls?.find((c) => toolKind(c.name) !== 'other');
     if (!failure && !cutShort && !answer && !mediaCall) failure = { kind: 'empty' };
 
     const notices: string[] = [...notes];
@@ -223,7 +273,7 @@ export class ChatService {
     if (failure) notices.push(describeFailure(failure));
     if (controller.signal.reason === 'shutdown') notices.push(SHUTDOWN_NOTICE);
     try {
-      await history.append(request.channelId, turns);
+      await history.append(historyKey, turns);
     } catch (err) {
       logger.error({ err }, 'could not save channel history');
       notices.push(HISTORY_WRITE_NOTICE);
@@ -290,8 +340,12 @@ export class ChatService {
     const { media } = this.#deps;
     if (!media) return { notices: [] };
     if (!request.surface.postMedia) return { notices: [MEDIA_NOT_POSTABLE] };
+    const spec = { prompt: request.text, tool: call.name, args: call.arguments };
+    const estimate = media.estimate(spec);
+    // The model may have been talked into it by someone else's message: above the threshold, the asker decides.
+    if (estimate > this.#deps.mediaAutoSpark) return this.#offerMedia(request, spec, scope, estimate);
     const outcome = await media.create(
-      { prompt: request.text, tool: call.name, args: call.arguments },
+      spec,
       { scope, userId: request.userId, dm: request.guildId === null, logger: request.logger },
       signal,
     );
@@ -319,6 +373,44 @@ export class ChatService {
       }
     }
   }
+
+  /** Posts the price and a button only the asker can press; nothing is made or charged until they do. */
+  async #offerMedia<M>(
+    request: ChatRequest<M>,
+    spec: { prompt: string; tool: string; args: Record<string, unknown> },
+    scope: string,
+    estimate: number,
+  ): Promise<{ summary?: string; notices: string[] }> {
+    const { media, ledger } = this.#deps;
+    if (!media || !request.surface.postOffer) return { notices: [MEDIA_NOT_POSTABLE] };
+    const refusal = await ledger.check({ scope, userId: request.userId, estimate }).catch(() => null);
+    if (refusal) return { notices: [describeRefusal(refusal, Date.now(), request.guildId === null)] };
+    const kind = toolKind(spec.tool);
+    const price = spark(estimate);
+    try {
+      const offerId = await media.offer({ spec, userId: request.userId, scope, estimate, private: request.private ?? false });
+      await request.surface.postOffer({
+        content: `-# <@${request.userId}>, this ${kind === 'other' ? 'media' : kind} would cost about ${price}. Press the button within 10 minutes to make it.`,
+        offerId,
+        label: `Make it (≈${price})`,
+      });
+    } catch (err) {
+      request.logger.error({ err }, 'could not offer the media');
+      return { notices: ['⚠️ I could not offer to make that here.'] };
+    }
+    request.logger.info({ tool: spec.tool, estimate }, 'media offered; waiting for the asker');
+    return { summary: `[offered to make a ${kind} (${spec.tool}) for about ${price}; not made unless they accept]`, notices: [] };
+  }
+}
+
+/** Where a person's private exchanges in a channel are kept, apart from the channel's shared history. */
+export function privateHistoryKey(channelId: string, userId: string): string {
+  return `${channelId}:private:${userId}`;
+}
+
+/** The channel's turns and the asker's private ones, in the order they were said. */
+function mergeByTime(shared: readonly Turn[], own: readonly Turn[]): Turn[] {
+  return [...shared, ...own].sort((a, b) => a.at - b.at);
 }
 
 function textLength(messages: ChatMessage[]): number {

@@ -189,7 +189,8 @@ export function staleReservations(state: SpendState, now: number, maxAgeMs: numb
   return Object.values(state.reservations).filter((r) => now - r.at > maxAgeMs);
 }
 
-function spark(n: number): string {
+/** An amount for people: "2.5 Spark", "1,000 Spark". */
+export function spark(n: number): string {
   return `${Number(n.toFixed(n < 10 ? 2 : 0)).toLocaleString('en-US')} Spark`;
 }
 

@@ -1,20 +1,17 @@
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
-import { handleMediaButton } from '../../commands/imagine.js';
-import { commandsByName } from '../../commands/index.js';
-import { REROLL_PREFIX, VARY_PREFIX } from './mediaMessage.js';
 import type { Deps } from '../deps.js';
 import { UNEXPECTED_LINE, UserError } from '../userError.js';
+import type { Registry } from './command.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
-
 
 /**
  * The one place interactions are dispatched and errors caught: a UserError is shown as
  * written; anything else is logged with context and shown as one generic line.
  */
-export function createInteractionHandler(deps: Deps) {
+export function createInteractionHandler(deps: Deps, registry: Registry) {
   return async (interaction: Interaction): Promise<void> => {
     if (interaction.isAutocomplete()) {
-      const command = commandsByName.get(interaction.commandName);
+      const command = registry.commands.get(interaction.commandName);
       try {
         await command?.autocomplete?.(interaction, deps);
       } catch (err) {
@@ -23,12 +20,13 @@ export function createInteractionHandler(deps: Deps) {
       return;
     }
     if (interaction.isButton()) {
-      if (!interaction.customId.startsWith(REROLL_PREFIX) && !interaction.customId.startsWith(VARY_PREFIX)) return;
-      await guarded(interaction, deps, { button: interaction.customId.split(':')[1] }, () => handleMediaButton(interaction, deps));
+      const button = registry.buttons.find((b) => interaction.customId.startsWith(b.prefix));
+      if (!button) return;
+      await guarded(interaction, deps, { button: button.prefix }, () => button.execute(interaction, deps));
       return;
     }
     if (!interaction.isChatInputCommand()) return;
-    const command = commandsByName.get(interaction.commandName);
+    const command = registry.commands.get(interaction.commandName);
     if (!command) {
       deps.logger.warn({ command: interaction.commandName, guildId: interaction.guildId }, 'unknown command');
       await tell(interaction, '⚠️ I don’t know that command any more. It may have been removed.').catch(() => {});

@@ -1,7 +1,7 @@
 import { escapeMarkdown, type RepliableInteraction } from 'discord.js';
 import type { Deps } from '../deps.js';
 import type { MediaContext, MediaSpec } from '../media/mediaService.js';
-import { sendMediaMessage, sogniHost } from './mediaMessage.js';
+import { sendMediaMessage } from './mediaMessage.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 
 /** How often the status message says how long it has been (well inside the edit budget). */
@@ -25,7 +25,7 @@ export async function runMediaJob(interaction: RepliableInteraction, deps: Deps,
     if (done) return;
     const seconds = Math.round((Date.now() - started) / 1000);
     const content = `${header}\n-# ⏳ Working on it… ${seconds > 0 ? `${seconds} s` : ''}`.trimEnd();
-    inFlight = interaction.editReply({ content, allowedMentions: SAFE_MENTIONS }).catch((err: unknown) => {
+    inFlight = interaction.editReply({ content, components: [], allowedMentions: SAFE_MENTIONS }).catch((err: unknown) => {
       context.logger.warn({ err }, 'could not update the media status');
     });
   };
@@ -44,18 +44,19 @@ export async function runMediaJob(interaction: RepliableInteraction, deps: Deps,
     case 'ok':
       await sendMediaMessage(
         { header, text: outcome.text, notes: outcome.notes, media: outcome.media, jobId: outcome.jobId },
-        { trustedHost: sogniHost(deps) },
+        { net: deps.net },
         (payload) => interaction.editReply(payload),
       );
       return;
     case 'empty':
       await interaction.editReply({
         content: [header, outcome.text.trim().slice(0, 1500), outcome.line, ...outcome.notes].filter(Boolean).join('\n'),
+        components: [],
         allowedMentions: SAFE_MENTIONS,
       });
       return;
     case 'refused':
     case 'failed':
-      await interaction.editReply({ content: `${header}\n${outcome.line}`, allowedMentions: SAFE_MENTIONS });
+      await interaction.editReply({ content: `${header}\n${outcome.line}`, components: [], allowedMentions: SAFE_MENTIONS });
   }
 }

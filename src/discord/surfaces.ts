@@ -1,28 +1,34 @@
-import { DiscordAPIError, MessageFlags, RESTJSONErrorCodes, type ChatInputCommandInteraction, type Message } from 'discord.js';
-import type { ChatSurface } from '../chat/chatService.js';
+import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, DiscordAPIError, MessageFlags, RESTJSONErrorCodes, type ChatInputCommandInteraction, type Message } from 'discord.js';
+import type { ChatSurface, MediaOfferPost } from '../chat/chatService.js';
+import type { FileAttachment } from '../core/streamRenderer.js';
+import { MAKE_MEDIA_PREFIX } from './customIds.js';
 import { sendMediaMessage, type RenderOptions } from './mediaMessage.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 
 /** An answer to a mention: a reply to the user's message, continued in replies to itself. */
 export function messageReplySurface(trigger: Message, media: RenderOptions = {}): ChatSurface<Message> {
   return {
-    post(content, index, previous) {
-      if (index === 0) return trigger.reply({ content, allowedMentions: SAFE_MENTIONS, failIfNotExists: false });
+    post(content, index, previous, attachment) {
+      if (index === 0) return trigger.reply({ content, allowedMentions: SAFE_MENTIONS, failIfNotExists: false, ...withFile(attachment) });
       if (!trigger.channel.isSendable()) throw new Error('channel is not sendable');
       return trigger.channel.send({
         content,
         allowedMentions: SAFE_MENTIONS,
         ...(previous ? { reply: { messageReference: previous.id, failIfNotExists: false } } : {}),
+        ...withFile(attachment),
       });
     },
-    async edit(message, content) {
-      await message.edit({ content, allowedMentions: SAFE_MENTIONS });
+    async edit(message, content, _index, attachment) {
+      await message.edit({ content, allowedMentions: SAFE_MENTIONS, ...withFile(attachment) });
     },
     async typing() {
       if ('sendTyping' in trigger.channel) await trigger.channel.sendTyping();
     },
     async postMedia(post) {
       await sendMediaMessage(post, media, (payload) => trigger.reply({ ...payload, failIfNotExists: false }));
+    },
+    async postOffer(offer) {
+      await trigger.reply({ ...offerMessage(offer), failIfNotExists: false });
     },
   };
 }
@@ -43,10 +49,10 @@ export function interactionSurface(interaction: ChatInputCommandInteraction, eph
   /** Interaction messages whose answer continues in a channel message, and those channel messages. */
   const continued = new Map<string, Message>();
   let expired = false;
-  const inChannel = async (content: string): Promise<Message> => {
+  const inChannel = async (content: string, attachment?: FileAttachment): Promise<Message> => {
     const channel = interaction.channel ?? (await interaction.client.channels.fetch(interaction.channelId));
     if (!channel?.isSendable()) throw new Error('the interaction expired and its channel cannot be written to');
-    return channel.send({ content, allowedMentions: SAFE_MENTIONS });
+    return channel.send({ content, allowedMentions: SAFE_MENTIONS, ...withFile(attachment) });
   };
   /** Runs a webhook operation; once the token has expired, a public answer moves to the channel. */
   const viaWebhook = async <T>(op: () => Promise<T>, fallback: () => Promise<T>): Promise<T> => {
@@ -61,25 +67,30 @@ export function interactionSurface(interaction: ChatInputCommandInteraction, eph
     return fallback();
   };
   return {
-    post(content, index) {
+    post(content, index, _previous, attachment) {
       return viaWebhook(
         () =>
           index === 0
-            ? interaction.editReply({ content, allowedMentions: SAFE_MENTIONS })
-            : interaction.followUp({ content, allowedMentions: SAFE_MENTIONS, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) }),
-        () => inChannel(content),
+            ? interaction.editReply({ content, allowedMentions: SAFE_MENTIONS, ...withFile(attachment) })
+            : interaction.followUp({
+                content,
+                allowedMentions: SAFE_MENTIONS,
+                ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
+                ...withFile(attachment),
+              }),
+        () => inChannel(content, attachment),
       );
     },
-    async edit(message, content, index) {
+    async edit(message, content, index, attachment) {
       const moved = continued.get(message.id);
       if (moved) {
-        await moved.edit({ content, allowedMentions: SAFE_MENTIONS });
+        await moved.edit({ content, allowedMentions: SAFE_MENTIONS, ...withFile(attachment) });
         return;
       }
       await viaWebhook(
-        () => interaction.editReply({ content, allowedMentions: SAFE_MENTIONS, ...(index === 0 ? {} : { message }) }),
+        () => interaction.editReply({ content, allowedMentions: SAFE_MENTIONS, ...(index === 0 ? {} : { message }), ...withFile(attachment) }),
         async () => {
-          continued.set(message.id, await inChannel(content));
+          continued.set(message.id, await inChannel(content, attachment));
           return message;
         },
       );
@@ -87,5 +98,19 @@ export function interactionSurface(interaction: ChatInputCommandInteraction, eph
     async postMedia(post) {
       await sendMediaMessage(post, media, (payload) => interaction.followUp({ ...payload, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) }));
     },
+    async postOffer(offer) {
+      await interaction.followUp({ ...offerMessage(offer), ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+    },
   };
+}
+
+/** The answer file as discord.js uploads it, to spread into a send or an edit. */
+function withFile(attachment: FileAttachment | undefined): { files?: AttachmentBuilder[] } {
+  return attachment ? { files: [new AttachmentBuilder(Buffer.from(attachment.text, 'utf8'), { name: attachment.name })] } : {};
+}
+
+/** An offer's text and its one button. */
+function offerMessage(offer: MediaOfferPost) {
+  const button = new ButtonBuilder().setCustomId(`${MAKE_MEDIA_PREFIX}${offer.offerId}`).setLabel(offer.label).setEmoji('✨').setStyle(ButtonStyle.Primary);
+  return { content: offer.content, components: [new ActionRowBuilder<ButtonBuilder>().addComponents(button)], allowedMentions: SAFE_MENTIONS };
 }

@@ -8,6 +8,7 @@ import { extractMedia, type MediaItem } from '../sogni/extractMedia.js';
 import type { Sogni } from '../sogni/sogniClient.js';
 import { toFailure } from '../sogni/toFailure.js';
 import type { SpendLedger } from '../spend/spendLedger.js';
+import { KeyedMutex } from '../core/keyedMutex.js';
 
 /** What to make. */
 export interface MediaSpec {
@@ -50,6 +51,19 @@ export interface StoredJob {
 
 /** Jobs are kept this long for their buttons. */
 const JOB_TTL_MS = 30 * 24 * 3600_000;
+/** How long an offer to make paid media from a chat answer can be accepted. */
+export const OFFER_TTL_MS = 10 * 60_000;
+
+/** Media a chat answer asked for that costs more than runs unasked: waits for the asker's button. */
+export interface MediaOffer {
+  spec: MediaSpec;
+  userId: string;
+  scope: string;
+  estimate: number;
+  /** The answer was private, so the result must be too. */
+  private: boolean;
+  at: number;
+}
 
 const SYSTEM = [
   "You make media with Sogni's creative tools for a Discord user.",
@@ -65,6 +79,7 @@ export interface MediaServiceDeps {
   model: string;
   tokenType: string;
   jobs: Keyv<StoredJob>;
+  offers: Keyv<MediaOffer>;
 }
 
 /**
@@ -74,6 +89,8 @@ export interface MediaServiceDeps {
  */
 export class MediaService {
   readonly #deps: MediaServiceDeps;
+  /** Two presses of one offer's button at once must make it once. */
+  readonly #claims = new KeyedMutex();
 
   constructor(deps: MediaServiceDeps) {
     this.#deps = deps;
@@ -109,6 +126,7 @@ export class MediaService {
     let response: unknown;
     try {
       response = await sogni.createMedia({
+        userId: context.userId,
         model,
         messages: [
           { role: 'system', content: SYSTEM },
@@ -172,6 +190,28 @@ export class MediaService {
 
   job(id: string): Promise<StoredJob | undefined> {
     return this.#deps.jobs.get(id);
+  }
+
+  /** Keeps an offer for OFFER_TTL_MS and returns its id, for the button that accepts it. */
+  async offer(offer: Omit<MediaOffer, 'at'>): Promise<string> {
+    const id = randomUUID();
+    await this.#deps.offers.set(id, { ...offer, at: Date.now() }, OFFER_TTL_MS);
+    return id;
+  }
+
+  /** An offer still open, without taking it (to check who may accept it). */
+  async peekOffer(id: string): Promise<MediaOffer | undefined> {
+    const offer = await this.#deps.offers.get(id);
+    return offer && Date.now() - offer.at <= OFFER_TTL_MS ? offer : undefined;
+  }
+
+  /** Takes an open offer, once: a second press (or one after expiry) gets undefined. */
+  claimOffer(id: string): Promise<MediaOffer | undefined> {
+    return this.#claims.run(id, async () => {
+      const offer = await this.peekOffer(id);
+      if (offer) await this.#deps.offers.delete(id);
+      return offer;
+    });
   }
 }
 

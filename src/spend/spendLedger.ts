@@ -24,6 +24,9 @@ import {
  */
 const STALE_RESERVATION_MS = 30 * 60_000;
 
+/** Ledger entries are an audit trail for a year of monthly statements, then pruned (a little over 13 months). */
+export const LEDGER_ENTRY_TTL_MS = 400 * 24 * 3600_000;
+
 export interface ReserveRequest {
   /** The guild id, or `dm:<userId>` for direct messages. */
   scope: string;
@@ -91,6 +94,17 @@ export class SpendLedger {
     return rollover(await this.#load(scope), this.#now());
   }
 
+  /**
+   * Which limit `estimate` would break now, without holding anything (null: it fits today).
+   * Only a preview: reserve decides, atomically, when the request really runs.
+   */
+  async check(request: Pick<ReserveRequest, 'scope' | 'userId' | 'estimate'>): Promise<Refusal | null> {
+    const { limits } = await this.limits(request.scope);
+    const now = this.#now();
+    const state = rollover(await this.#load(request.scope), now);
+    return findRefusal(state, limits, request.userId, roundSpark(Math.max(0, request.estimate)), now);
+  }
+
   /** Holds `estimate` against every limit, or says which limit it would break. Nothing is held on refusal. */
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     const { limits } = await this.limits(request.scope);
@@ -117,7 +131,7 @@ export class SpendLedger {
       };
       state = applyReserve(state, reservation);
       // The entry first: a reservation the ledger cannot show must not exist.
-      await this.#keyv.set(`entry:${request.scope}:${entry.id}`, entry);
+      await this.#keyv.set(`entry:${request.scope}:${entry.id}`, entry, LEDGER_ENTRY_TTL_MS);
       await this.#save(request.scope, state);
       return { ok: true, hold: { scope: request.scope, reservation, entry } } as const;
     });
@@ -131,11 +145,11 @@ export class SpendLedger {
       const entry: LedgerEntry = { ...hold.entry, ...(kind ? { kind } : {}), actual: roundSpark(Math.max(0, actual)), status: 'settled' };
       if (!state.reservations[hold.reservation.id]) {
         // Already expired or settled: record the cost without double counting the hold.
-        await this.#keyv.set(`entry:${hold.scope}:${entry.id}`, entry);
+        await this.#keyv.set(`entry:${hold.scope}:${entry.id}`, entry, LEDGER_ENTRY_TTL_MS);
         return { warnings: [], state, limits };
       }
       const result = applySettle(state, hold.reservation, entry.actual ?? 0, limits, entry);
-      await this.#keyv.set(`entry:${hold.scope}:${entry.id}`, entry);
+      await this.#keyv.set(`entry:${hold.scope}:${entry.id}`, entry, LEDGER_ENTRY_TTL_MS);
       await this.#save(hold.scope, result.state);
       return { warnings: result.warnings, state: result.state, limits };
     });
@@ -146,7 +160,7 @@ export class SpendLedger {
     await this.#locks.run(hold.scope, async () => {
       const state = rollover(await this.#load(hold.scope), this.#now());
       const entry: LedgerEntry = { ...hold.entry, actual: 0, status: 'released' };
-      await this.#keyv.set(`entry:${hold.scope}:${entry.id}`, entry);
+      await this.#keyv.set(`entry:${hold.scope}:${entry.id}`, entry, LEDGER_ENTRY_TTL_MS);
       if (state.reservations[hold.reservation.id]) await this.#save(hold.scope, applyRelease(state, hold.reservation, entry));
     });
   }
@@ -165,7 +179,7 @@ export class SpendLedger {
         actual: null,
         status: 'expired',
       };
-      await this.#keyv.set(`entry:${scope}:${reservation.id}`, expired);
+      await this.#keyv.set(`entry:${scope}:${reservation.id}`, expired, LEDGER_ENTRY_TTL_MS);
       next = applyRelease(next, reservation, expired);
     }
     return next;

@@ -96,8 +96,8 @@ describe('/forget', () => {
     h.discord.postUserMessage({ content: 'my secret is 1234' });
     await h.discord.waitFor(() => h?.discord.botMessages().find((m) => m.content === 'Hello from the fake Sogni.'));
     const forget = h.discord.runCommand({ name: 'forget' });
-    await h.discord.waitFor(() => forget.callbacks.length > 0);
-    expect(forget.callbacks[0]).toMatchObject({ type: 4, data: { flags: 64 } });
+    await h.discord.waitFor(() => h?.discord.original(forget)?.content.startsWith('Done'));
+    expect(forget.callbacks[0]).toMatchObject({ type: 5, data: { flags: 64 } });
     h.discord.postUserMessage({ content: 'what is my secret?' });
     await h.discord.waitFor(() => h?.sogni.calls.length === 2);
     const contents = (h.sogni.calls[1]?.body['messages'] as { content: string }[]).map((m) => m.content);

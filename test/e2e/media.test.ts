@@ -135,10 +135,12 @@ describe('media from chat', () => {
 
   it('answers with text only and a one-line reason when there is no budget for media', async () => {
     h = await startHarness({ env: { PRICE_IMAGE: '5000', DEFAULT_USER_DAILY_SPARK: 'none' } });
+    // Over the daily limit, an offer would only lead to a refusal: the refusal is said at once, with no button.
     h.sogni.answerWith({ kind: 'stream', deltas: words('Here you go.'), toolCalls: [{ name: 'generate_image', arguments: { prompt: 'x' } }] });
     h.discord.postUserMessage({ content: 'draw something expensive' });
     const reply = await h.discord.waitFor(() => h?.discord.botMessages().find((m) => m.content.startsWith('Here you go.') && !m.content.includes('▌')), 15_000);
     expect(reply.content).toMatch(/Here you go\.\n\n⛔ That would go over this server's daily limit/);
     expect(h.sogni.mediaCalls()).toHaveLength(0);
+    expect(h.discord.botMessages().some((m) => m.components.length > 0)).toBe(false);
   });
 });

@@ -1,0 +1,77 @@
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+/** A second bot process on the same SQLite file: refused at start, with the file named. */
+export class StoreLockedError extends Error {
+  constructor(readonly path: string, readonly pid: number) {
+    super(
+      `Another bot process (pid ${pid}) is already using the store ${path}. ` +
+        'Stop it first, or give this one its own STORE_URL (or a shared redis:// or postgres:// store).',
+    );
+    this.name = 'StoreLockedError';
+  }
+}
+
+interface LockFile {
+  pid: number;
+  host: string;
+  at: number;
+}
+
+/** Locks taken by this process, so a pid that is our own is told apart from a stale lock left with the same pid. */
+const heldHere = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readLock(path: string): LockFile | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockFile>;
+    return typeof parsed.pid === 'number' ? { pid: parsed.pid, host: String(parsed.host ?? ''), at: Number(parsed.at ?? 0) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Holds `<store>.lock` for this process's life. The ledger's and history's locks are
+ * in-process, so two processes writing one SQLite file would lose each other's updates.
+ * A lock whose process is gone (a crash, or a container restarted with the same pid) is
+ * stale and taken over. Returns the release function; the lock is also dropped on exit.
+ */
+export function acquireStoreLock(storePath: string): () => void {
+  const path = `${storePath}.lock`;
+  const mine: LockFile = { pid: process.pid, host: hostname(), at: Date.now() };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(path, JSON.stringify(mine), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const other = readLock(path);
+      const ours = other?.pid === process.pid && heldHere.has(path);
+      const live = other !== undefined && other.host === mine.host && (ours || (other.pid !== process.pid && isAlive(other.pid)));
+      if (live) throw new StoreLockedError(storePath, other.pid);
+      unlinkSync(path);
+    }
+  }
+  heldHere.add(path);
+  const release = () => {
+    process.off('exit', release);
+    if (!heldHere.delete(path)) return;
+    try {
+      if (readLock(path)?.pid === process.pid) unlinkSync(path);
+    } catch {
+      // Already gone: nothing to release.
+    }
+  };
+  process.on('exit', release);
+  return release;
+}
