@@ -5,7 +5,9 @@ import type { ModelCatalog } from './sogni/modelCatalog.js';
 import type { HistoryStore } from './store/historyStore.js';
 import type { MediaService } from './media/mediaService.js';
 import type { SpendLedger } from './spend/spendLedger.js';
+import type { SettingsStore } from './settings/settingsStore.js';
 import type { AttachmentInput, AttachmentRef } from './vision/readAttachments.js';
+import type { NetDeps } from './net/safeFetch.js';
 
 /** Everything a handler needs, built once in createBot and passed down. */
 export interface Deps {
@@ -16,6 +18,10 @@ export interface Deps {
   models: ModelCatalog;
   media: MediaService;
   ledger: SpendLedger;
+  /** Server and channel settings (model, persona, threads, media, who may use the bot). */
+  settings: SettingsStore;
   /** Attachments to data URIs and text, with the configured limits. */
   readAttachments(refs: readonly AttachmentRef[]): Promise<AttachmentInput>;
+  /** The one safe fetcher for user- and model-supplied links, and the limiter on downloads in flight. */
+  net: NetDeps;
 }

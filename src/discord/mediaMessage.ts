@@ -1,7 +1,8 @@
 import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder, type BaseMessageOptions } from 'discord.js';
-import type { MediaPost } from '../core/mediaPost.js';
+import type { MediaPost, PostedMedia } from '../core/mediaPost.js';
 import { DISCORD_MESSAGE_LIMIT } from '../core/splitMessage.js';
-import { download } from '../vision/download.js';
+import { FetchProblem } from '../net/fetchProblem.js';
+import type { NetDeps } from '../net/safeFetch.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 
 /**
@@ -29,35 +30,41 @@ function fileName(url: string, kind: keyof typeof DEFAULT_EXT, index: number): s
   return `sogni-${index + 1}.${ext}`;
 }
 
-const PRIVATE_HOST = /^(localhost|.*\.localhost|.*\.internal|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|169\.254\.\d+\.\d+|0\.0\.0\.0|\[.*\])$/i;
-
-/**
- * Whether the bot may download a media URL itself. Media URLs come from Sogni's response,
- * which can echo what a user wrote; a link into the bot's own network must not be fetched
- * and re-posted. The configured Sogni host is trusted wherever it lives.
- */
-export function mayDownload(url: string, trustedHost?: string): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return false;
-  if (trustedHost && parsed.host === trustedHost) return true;
-  return !PRIVATE_HOST.test(parsed.hostname);
-}
-
-/** The configured Sogni API's host:port, whose media links are trusted. */
-export function sogniHost(deps: { config: { SOGNI_BASE_URL: string } }): string {
-  return new URL(deps.config.SOGNI_BASE_URL).host;
-}
-
 export interface RenderOptions {
-  /** host:port of the Sogni API, whose media links are always fetched. */
-  trustedHost?: string;
+  /**
+   * The safe fetcher and download limiter to re-upload files with (its allow-list trusts the
+   * configured Sogni and Discord hosts). Without it, media is shown as embeds and links.
+   */
+  net?: NetDeps;
   /** Links only, no re-uploads (the fallback when Discord refused the files). */
   linksOnly?: boolean;
+}
+
+/** Media types a re-upload may have: a model's link to a web page must not be posted as `sogni-1.png`. */
+const MEDIA_TYPES = ['image', 'video', 'audio', 'model'] as const;
+
+/** A refused private link is not shown at all: an embed of it could never load, and it says where the bot's network is. */
+const PRIVATE_NOTE = '-# A link to a private network address was left out.';
+
+/**
+ * Downloads one file to re-upload; null when it cannot be (a page instead of media, too
+ * large, too slow: the post links to it instead), 'private' when it must not be.
+ */
+async function fetchForReupload(url: string, kind: PostedMedia['kind'], net: NetDeps): Promise<Buffer | 'private' | null> {
+  try {
+    return await net.limiter.run(MAX_REUPLOAD_BYTES, async () => {
+      const fetched = await net.fetcher.fetchBytes(url, {
+        maxBytes: MAX_REUPLOAD_BYTES,
+        timeoutMs: DOWNLOAD_TIMEOUT_MS,
+        accept: MEDIA_TYPES,
+        // 3D files are commonly served as application/octet-stream; Discord just offers them for download.
+        acceptUnlabelled: kind === 'model',
+      });
+      return fetched.bytes;
+    });
+  } catch (err) {
+    return err instanceof FetchProblem && err.code === 'private-address' ? 'private' : null;
+  }
 }
 
 /**
@@ -71,23 +78,20 @@ export async function renderMediaMessage(post: MediaPost, options: RenderOptions
   const embeds: EmbedBuilder[] = [];
   const links: string[] = [];
   const items = post.media.slice(0, MAX_FILES);
-  const uploads = await Promise.all(
-    items.map((item) =>
-      options.linksOnly || !mayDownload(item.url, options.trustedHost)
-        ? null
-        : download(item.url, { maxBytes: MAX_REUPLOAD_BYTES, timeoutMs: DOWNLOAD_TIMEOUT_MS }).catch(() => null),
-    ),
-  );
+  const { net } = options;
+  const uploads = await Promise.all(items.map((item) => (options.linksOnly || !net ? null : fetchForReupload(item.url, item.kind, net))));
+  let privateLinks = 0;
   items.forEach((item, i) => {
     const bytes = uploads[i];
-    if (bytes) files.push(new AttachmentBuilder(bytes, { name: fileName(item.url, item.kind, i) }));
+    if (bytes === 'private') privateLinks += 1;
+    else if (bytes) files.push(new AttachmentBuilder(bytes, { name: fileName(item.url, item.kind, i) }));
     else if (item.kind === 'image') embeds.push(new EmbedBuilder().setImage(item.url));
     else links.push(item.url);
   });
   const extra = post.media.length - items.length;
   if (extra > 0) links.push(`(+${extra} more)`);
 
-  const lines = [post.header, post.text.trim(), ...links, ...post.notes].filter(Boolean);
+  const lines = [post.header, post.text.trim(), ...links, ...post.notes, privateLinks > 0 ? PRIVATE_NOTE : ''].filter(Boolean);
   let content = lines.join('\n');
   if (content.length > DISCORD_MESSAGE_LIMIT) content = `${content.slice(0, DISCORD_MESSAGE_LIMIT - 1)}…`;
 

@@ -5,10 +5,15 @@ export const MAX_IMAGE_SIDE = 1024;
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 /**
  * Decoding stops above this many pixels: a tiny file can declare a huge canvas (a
- * decompression bomb). 64 MP still covers 48 MP phone photos.
+ * decompression bomb). 64 MP still covers 48 MP phone photos. Every sharp() call here passes it.
  */
 const MAX_INPUT_PIXELS = 64_000_000;
 const JPEG_QUALITY = 85;
+
+// Each image is decoded once and thrown away, so libvips' operation cache only holds memory;
+// one thread per image is enough when the download limiter already runs a few at once.
+sharp.cache(false);
+sharp.concurrency(1);
 
 export interface PreparedImage {
   dataUri: string;

@@ -1,5 +1,6 @@
 import type { TurnImage } from '../core/history.js';
-import { download, formatMB } from './download.js';
+import { FetchProblem, formatMB } from '../net/fetchProblem.js';
+import type { FetchLimits, NetDeps } from '../net/safeFetch.js';
 import { AttachmentProblem, prepareImage } from './prepareImage.js';
 
 /** An attachment as Discord describes it. */
@@ -68,9 +69,11 @@ export function safeName(name: string): string {
 /**
  * Reads a message's attachments for the model: images become PNG/JPEG data URIs, text files
  * become text with their names, and everything that cannot be used gets a note saying why.
- * Nothing here throws for a bad file.
+ * Each download and decode waits for a turn in the process-wide limiter, reserving the size
+ * Discord declared, so many large images at once are read a few at a time. Nothing here
+ * throws for a bad file.
  */
-export async function readAttachments(refs: readonly AttachmentRef[], limits: AttachmentLimits): Promise<AttachmentInput> {
+export async function readAttachments(refs: readonly AttachmentRef[], limits: AttachmentLimits, net: NetDeps): Promise<AttachmentInput> {
   const notes: string[] = [];
   const note = (ref: AttachmentRef, reason: string) => notes.push(`Skipped ${safeName(ref.name)}: ${reason}.`);
   let imageCount = 0;
@@ -94,15 +97,25 @@ export async function readAttachments(refs: readonly AttachmentRef[], limits: At
       note(ref, `${formatMB(ref.size)}, over the ${kind === 'text' ? '100 KB limit for text files' : `${formatMB(cap)} limit`}`);
       return {};
     }
+    const fetchLimits: FetchLimits = {
+      maxBytes: cap,
+      timeoutMs: limits.timeoutMs,
+      accept: [kind],
+      // The bytes decide (sharp, or the UTF-8 check), so an unlabelled file or the type Discord declared may pass.
+      acceptUnlabelled: true,
+      acceptTypes: ref.contentType ? [ref.contentType] : [],
+    };
     try {
-      const bytes = await download(ref.url, { maxBytes: cap, timeoutMs: limits.timeoutMs });
-      if (kind === 'image') {
-        const prepared = await prepareImage(bytes);
-        return { image: { name: safeName(ref.name), dataUri: prepared.dataUri } };
-      }
-      return { text: `<file name="${safeName(ref.name)}">\n${decodeText(bytes)}\n</file>` };
+      return await net.limiter.run(ref.size > 0 ? Math.min(ref.size, cap) : cap, async () => {
+        const { bytes } = await net.fetcher.fetchBytes(ref.url, fetchLimits);
+        if (kind === 'image') {
+          const prepared = await prepareImage(bytes);
+          return { image: { name: safeName(ref.name), dataUri: prepared.dataUri } };
+        }
+        return { text: `<file name="${safeName(ref.name)}">\n${decodeText(bytes)}\n</file>` };
+      });
     } catch (err) {
-      note(ref, err instanceof AttachmentProblem ? err.message : 'could not be read');
+      note(ref, err instanceof AttachmentProblem || err instanceof FetchProblem ? err.message : 'could not be read');
       return {};
     }
   });

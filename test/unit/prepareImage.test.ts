@@ -60,4 +60,17 @@ describe('prepareImage', () => {
     const huge = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#000000' } }).png().toBuffer();
     await expect(prepareImage(huge)).rejects.toThrow(/too many pixels/);
   });
+
+  it('refuses an image just over the 64 MP pixel limit, and reads one just under it', async () => {
+    const over = await sharp({ create: { width: 8001, height: 8000, channels: 3, background: '#000000' } }).png().toBuffer();
+    await expect(prepareImage(over)).rejects.toThrow(/too many pixels/);
+    const under = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: '#000000' } }).jpeg().toBuffer();
+    await expect(prepareImage(under)).resolves.toMatchObject({ width: 1024, height: 1024 });
+  });
+
+  it('keeps no decoded images in sharp’s cache and decodes each image on one thread', () => {
+    const cache = sharp.cache();
+    expect([cache.memory.max, cache.items.max, cache.files.max]).toEqual([0, 0, 0]);
+    expect(sharp.concurrency()).toBe(1);
+  });
 });
