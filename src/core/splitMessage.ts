@@ -74,18 +74,36 @@ function chooseCut(window: string): number {
  * messages already complete do not change as more text arrives.
  */
 export function splitMessage(text: string, limit = DISCORD_MESSAGE_LIMIT): string[] {
+  return splitCapped(text, limit, Infinity, limit).chunks;
+}
+
+export interface CappedSplit {
+  chunks: string[];
+  /** True when text was left out because the cap was reached. */
+  overflow: boolean;
+}
+
+/**
+ * Splits like splitMessage into at most `maxChunks` messages. The last of them is cut at
+ * `lastLimit`, whether or not the text overflows, so that a note fits under it and the cut
+ * stays in the same place while the answer streams; the result still depends only on a
+ * prefix of the text.
+ */
+export function splitCapped(text: string, limit: number, maxChunks: number, lastLimit: number): CappedSplit {
   const chunks: string[] = [];
   let rest = text;
   let open: OpenFence | null = null;
   while (rest.length > 0) {
+    if (chunks.length >= maxChunks) return { chunks, overflow: rest.trim().length > 0 };
+    const cap = chunks.length === maxChunks - 1 ? lastLimit : limit;
     const prefix: string = open ? `${open.marker}${open.info}\n` : '';
-    if (prefix.length + rest.length <= limit) {
+    if (prefix.length + rest.length <= cap) {
       chunks.push(prefix + rest);
       break;
     }
     // Room for the prefix and for a closing fence we may have to add. The reserve is a
     // constant (not read from later text) so that finished messages stay stable while streaming.
-    let room = Math.max(1, limit - prefix.length - (1 + Math.max(7, open?.marker.length ?? 0)));
+    let room = Math.max(1, cap - prefix.length - (1 + Math.max(7, open?.marker.length ?? 0)));
     let piece: string;
     let after: OpenFence | null;
     for (;;) {
@@ -93,7 +111,7 @@ export function splitMessage(text: string, limit = DISCORD_MESSAGE_LIMIT): strin
       piece = rest.slice(0, cut);
       after = fenceStateAfter(piece, open);
       if (after) piece = `${piece.replace(/\n+$/, '')}\n${after.marker}`;
-      const over = prefix.length + piece.length - limit;
+      const over = prefix.length + piece.length - cap;
       if (over <= 0 || room <= 1) {
         rest = rest.slice(cut);
         break;
@@ -108,5 +126,5 @@ export function splitMessage(text: string, limit = DISCORD_MESSAGE_LIMIT): strin
     if ((prefix + piece).trim().length > 0) chunks.push(prefix + piece);
     open = after;
   }
-  return chunks;
+  return { chunks, overflow: false };
 }

@@ -1,11 +1,21 @@
 import type { Pacer } from './editPacer.js';
-import { DISCORD_MESSAGE_LIMIT, fenceStateAfter, splitMessage } from './splitMessage.js';
+import { DISCORD_MESSAGE_LIMIT, fenceStateAfter, splitCapped } from './splitMessage.js';
+
+/** A text file sent with a message: the whole of an answer too long for its messages. */
+export interface FileAttachment {
+  name: string;
+  text: string;
+}
 
 /** Where an answer is shown: a reply to a message, or an interaction's reply and follow-ups. */
 export interface ReplySurface<M> {
-  /** Posts message number `index` of the answer (0 is the reply itself); `previous` is the one before it. */
-  post(content: string, index: number, previous: M | undefined): Promise<M>;
-  edit(message: M, content: string, index: number): Promise<void>;
+  /**
+   * Posts message number `index` of the answer (0 is the reply itself); `previous` is the one
+   * before it. `attachment`, when given, is uploaded with the message.
+   */
+  post(content: string, index: number, previous: M | undefined, attachment?: FileAttachment): Promise<M>;
+  /** Replaces a message's text; `attachment`, when given, is added to it. */
+  edit(message: M, content: string, index: number, attachment?: FileAttachment): Promise<void>;
   /** Shows "Bot is typing…" (lasts about 10 s on Discord). Optional: a deferred interaction already shows a status. */
   typing?(): Promise<void>;
 }
@@ -21,6 +31,8 @@ export interface RendererOptions {
   onSendError?(err: unknown, attempt: number): void;
   /** Minimum time between two edits of one message, in ms (about one a second). */
   minEditIntervalMs?: number;
+  /** Most messages one answer may take (MAX_ANSWER_MESSAGES); the whole answer then goes in answer.md on the last. */
+  maxMessages?: number | undefined;
 }
 
 /** Shown at the end of the text while the answer is still being written. */
@@ -29,6 +41,10 @@ export const WRITING_MARKER = ' ▌';
 export const THINKING_STATUS = '💭 thinking…';
 /** Shown while media is being made for the answer. */
 export const MEDIA_STATUS = '🎨 making it…';
+/** Shown while the request waits its turn for Sogni's shared rate limit. */
+export function waitingStatus(ahead: number): string {
+  return ahead > 0 ? `⏳ Waiting for Sogni — ${ahead} ahead of you` : '⏳ Waiting for Sogni…';
+}
 /** Statuses are short; longer ones are cut so they always fit the reserve below. */
 const MAX_STATUS = 24;
 /** Re-sent while waiting for the first text: Discord's typing indicator lasts about 10 s. */
@@ -40,11 +56,34 @@ const MAX_SEND_ATTEMPTS = 3;
  * code-fence close always fit, and cut at the same places during and after streaming.
  */
 const RENDER_LIMIT = DISCORD_MESSAGE_LIMIT - 40;
+/** An answer takes at most this many messages unless told otherwise (MAX_ANSWER_MESSAGES's default). */
+export const DEFAULT_MAX_MESSAGES = 6;
+/** The file the whole of an over-long answer is attached as. */
+export const ANSWER_FILE = 'answer.md';
+/** Under the last message allowed while the answer is still overflowing it. */
+export const OVERFLOW_LIVE = `-# …continued in ${ANSWER_FILE} when the answer is done`;
+/** Under the last message allowed once the whole answer is attached to it. */
+export const OVERFLOW_FINAL = `-# 📎 …continued in ${ANSWER_FILE}, attached here with the whole answer`;
+/**
+ * The last message allowed is cut this much shorter, whether or not the answer overflows,
+ * so the overflow line and a status (or a notice) fit under it and the cut does not move.
+ */
+const LAST_LIMIT = DISCORD_MESSAGE_LIMIT - 200;
+/** A notice under an overflowing answer is cut to this, so the answer keeps most of its last message. */
+const MAX_NOTICE = 1000;
 
 interface Slot<M> {
   message: M;
   shown: string;
+  /** True once the answer file was uploaded with this message. */
+  attached: boolean;
   sentAt: number;
+}
+
+/** What one message should show. */
+interface Desired {
+  content: string;
+  attachment?: FileAttachment;
 }
 
 export interface RenderOutcome<M> {
@@ -64,10 +103,11 @@ export class StreamRenderer<M> {
   readonly #pacer: Pacer;
   readonly #options: RendererOptions;
   readonly #minEditIntervalMs: number;
+  readonly #maxMessages: number;
   readonly #slots: Slot<M>[] = [];
   #text = '';
   #status: string | undefined;
-  #final: string[] | null = null;
+  #final: Desired[] | null = null;
   #gone = false;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -81,6 +121,7 @@ export class StreamRenderer<M> {
     this.#pacer = pacer;
     this.#options = options;
     this.#minEditIntervalMs = options.minEditIntervalMs ?? 1000;
+    this.#maxMessages = Math.max(1, Math.floor(options.maxMessages ?? DEFAULT_MAX_MESSAGES));
     this.#finishing = new Promise((resolve) => (this.#markFinishing = resolve));
   }
 
@@ -115,10 +156,13 @@ export class StreamRenderer<M> {
   /**
    * Shows the whole answer, with `notice` (a one-line error or warning) after it, and
    * resolves once every message shows its final text or the answer is undeliverable.
+   * An answer longer than its messages allow is attached whole to the last one.
    */
   async finish(text: string, notice?: string): Promise<RenderOutcome<M>> {
     this.#stopTyping();
-    this.#final = finalChunks(text, notice);
+    const { chunks, overflow } = finalChunks(text, notice, this.#maxMessages);
+    const last = chunks.length - 1;
+    this.#final = chunks.map((content, i) => (overflow && i === last ? { content, attachment: { name: ANSWER_FILE, text: text.trim() } } : { content }));
     this.#markFinishing();
     this.#kick();
     await this.#loop;
@@ -134,18 +178,24 @@ export class StreamRenderer<M> {
     this.#loop ??= this.#run();
   }
 
-  #desired(): string[] {
-    const chunks = this.#final ?? liveChunks(this.#text, this.#status);
+  #desired(): Desired[] {
+    const wanted = this.#final ? [...this.#final] : liveChunks(this.#text, this.#status, this.#maxMessages).map((content) => ({ content }));
     // Messages already posted stay in place; if the answer shrank (a late reasoning tag), blank them.
-    while (chunks.length < this.#slots.length) chunks.push('…');
-    return chunks;
+    while (wanted.length < this.#slots.length) wanted.push({ content: '…' });
+    return wanted;
+  }
+
+  /** True when message `index` does not show what it should yet. */
+  #stale(wanted: Desired | undefined, index: number): boolean {
+    const slot = this.#slots[index];
+    return wanted !== undefined && (slot?.shown !== wanted.content || (wanted.attachment !== undefined && !slot.attached));
   }
 
   async #run(): Promise<void> {
     let attempt = 0;
     while (!this.#gone) {
       const desired = this.#desired();
-      const index = desired.findIndex((content, i) => this.#slots[i]?.shown !== content);
+      const index = desired.findIndex((wanted, i) => this.#stale(wanted, i));
       if (index < 0) {
         if (this.#final) return;
         await new Promise<void>((resolve) => (this.#wake = resolve));
@@ -160,16 +210,23 @@ export class StreamRenderer<M> {
         await this.#pacer.acquire('urgent');
       }
       // Whatever arrived while we waited goes out now: the newest text, never a stale one.
-      const content = this.#desired()[index];
-      if (content === undefined || this.#slots[index]?.shown === content) continue;
+      const wanted = this.#desired()[index];
+      if (wanted === undefined || !this.#stale(wanted, index)) continue;
+      const { content, attachment } = wanted;
       try {
         if (slot) {
-          await this.#surface.edit(slot.message, content, index);
+          // The file goes up once; later edits leave it in place.
+          const upload = attachment && !slot.attached ? attachment : undefined;
+          await (upload ? this.#surface.edit(slot.message, content, index, upload) : this.#surface.edit(slot.message, content, index));
           slot.shown = content;
+          slot.attached ||= upload !== undefined;
           slot.sentAt = Date.now();
         } else {
-          const message = await this.#surface.post(content, index, this.#slots[index - 1]?.message);
-          this.#slots[index] = { message, shown: content, sentAt: Date.now() };
+          const previous = this.#slots[index - 1]?.message;
+          const message = await (attachment
+            ? this.#surface.post(content, index, previous, attachment)
+            : this.#surface.post(content, index, previous));
+          this.#slots[index] = { message, shown: content, attached: attachment !== undefined, sentAt: Date.now() };
           this.#stopTyping();
         }
         attempt = 0;
@@ -202,30 +259,48 @@ export function statusLine(status: string): string {
   return `-# ${status.length > MAX_STATUS ? `${status.slice(0, MAX_STATUS - 1)}…` : status}`;
 }
 
-/** What the messages show while streaming: the text so far, a closed fence if one is open, the marker, the status. */
-export function liveChunks(text: string, status?: string): string[] {
+/**
+ * What the messages show while streaming: the text so far, a closed fence if one is open, the
+ * marker, the status. At most `maxMessages`; past them, the last says the rest will be in a file.
+ */
+export function liveChunks(text: string, status?: string, maxMessages = Infinity): string[] {
   const visible = text.trim();
-  if (!visible) return status ? [statusLine(status)] : [];
-  const chunks = splitMessage(visible, RENDER_LIMIT);
+  // Alone, a status has the whole message: only beside text must it fit the reserve.
+  if (!visible) return status ? [`-# ${status}`] : [];
+  const { chunks, overflow } = splitCapped(visible, RENDER_LIMIT, maxMessages, LAST_LIMIT);
   const last = chunks.length - 1;
   const lastChunk = chunks[last] ?? '';
   const open = fenceStateAfter(lastChunk);
-  chunks[last] = `${lastChunk}${open ? `\n${open.marker}\n` : ''}${WRITING_MARKER}${status ? `\n${statusLine(status)}` : ''}`;
+  const tail = overflow ? `\n${OVERFLOW_LIVE}` : WRITING_MARKER;
+  chunks[last] = `${lastChunk}${open ? `\n${open.marker}\n` : ''}${tail}${status ? `\n${statusLine(status)}` : ''}`;
   return chunks;
 }
 
-/** What the messages show at the end: the whole answer (an unfinished code block closed) and the notice. */
-export function finalChunks(text: string, notice?: string): string[] {
+/**
+ * What the messages show at the end: the whole answer (an unfinished code block closed) and
+ * the notice, in at most `maxMessages`. `overflow` means the text did not fit: the last
+ * message then says so, and the whole answer must be attached to it.
+ */
+export function finalChunks(text: string, notice?: string, maxMessages = Infinity): { chunks: string[]; overflow: boolean } {
   let visible = text.trim();
   const open = fenceStateAfter(visible);
   if (open) visible += `\n${open.marker}`;
-  const chunks = visible ? splitMessage(visible, RENDER_LIMIT) : [];
-  if (!notice) return chunks.length > 0 ? chunks : ['…'];
-  const last = chunks[chunks.length - 1];
-  if (last !== undefined && last.length + 2 + notice.length <= DISCORD_MESSAGE_LIMIT) {
-    chunks[chunks.length - 1] = `${last}\n\n${notice}`;
-  } else {
-    chunks.push(notice.slice(0, DISCORD_MESSAGE_LIMIT));
+  if (!visible) return { chunks: [notice ? notice.slice(0, DISCORD_MESSAGE_LIMIT) : '…'], overflow: false };
+  const fitted = splitCapped(visible, RENDER_LIMIT, maxMessages, LAST_LIMIT);
+  if (!fitted.overflow) {
+    const { chunks } = fitted;
+    const last = chunks.length - 1;
+    const lastChunk = chunks[last] ?? '';
+    if (!notice) return { chunks, overflow: false };
+    if (lastChunk.length + 2 + notice.length <= DISCORD_MESSAGE_LIMIT) {
+      chunks[last] = `${lastChunk}\n\n${notice}`;
+      return { chunks, overflow: false };
+    }
+    if (chunks.length < maxMessages) return { chunks: [...chunks, notice.slice(0, DISCORD_MESSAGE_LIMIT)], overflow: false };
+    // No message left for the notice: the last one makes room for it, and the file holds the rest.
   }
-  return chunks;
+  const footer = `\n\n${OVERFLOW_FINAL}${notice ? `\n${notice.slice(0, MAX_NOTICE)}` : ''}`;
+  const { chunks } = splitCapped(visible, RENDER_LIMIT, maxMessages, Math.min(LAST_LIMIT, DISCORD_MESSAGE_LIMIT - footer.length));
+  chunks[chunks.length - 1] += footer;
+  return { chunks, overflow: true };
 }

@@ -1,5 +1,21 @@
 const OPEN = '<think>';
 const CLOSE = '</think>';
+/** Text without any tag yet is held back until it is this long… */
+export const HOLD_CHARS = 300;
+/** …or this many ms have passed since it started. */
+export const HOLD_MS = 2000;
+
+export interface ThinkFilterOptions {
+  /** The clock, in ms (tests pass a fake one). */
+  now?: () => number;
+  holdChars?: number;
+  holdMs?: number;
+  /**
+   * Called when a hold ends because time ran out, with no new delta to show it: the caller
+   * re-renders so held text appears on time even if the model pauses.
+   */
+  onRelease?: () => void;
+}
 
 /**
  * Separates a model's reasoning from its answer while the text streams in.
@@ -7,16 +23,50 @@ const CLOSE = '</think>';
  * Qwen models write `<think>…</think>` inside the content; some chat templates open the
  * block in the prompt, so only the closing tag arrives. Tags may be split across deltas,
  * so a partial tag at the end of what has arrived is held back until the next delta.
+ *
+ * Because the opening tag may never come, the start of the content is held back (not in
+ * `answer`) until it is clear: a tag arrives, or `holdChars` characters or `holdMs` ms
+ * have passed without one. Reasoning that ends within those bounds is never shown.
+ *
+ * A lone `</think>` after the hold has ended still means everything before it was
+ * reasoning: the answer drops it from then on, although it was on screen for a while.
+ * That is the least bad choice: keeping it would leave reasoning in the final message and
+ * in the history the model reads next time, while dropping it only shrinks the message,
+ * and the final edit shows the real answer alone. Holding longer would delay every
+ * untagged answer, which is the common case, by the same amount.
  */
 export class ThinkFilter {
   #answer = '';
   #pending = '';
   #thinking = false;
   #sawReasoning = false;
+  /** False while the start of the content could still turn out to be reasoning. */
+  #decided = false;
+  #firstAt: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #now: () => number;
+  readonly #holdChars: number;
+  readonly #holdMs: number;
+  readonly #onRelease: (() => void) | undefined;
 
-  /** The answer text so far, without reasoning. */
+  constructor(options: ThinkFilterOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#holdChars = options.holdChars ?? HOLD_CHARS;
+    this.#holdMs = options.holdMs ?? HOLD_MS;
+    this.#onRelease = options.onRelease;
+  }
+
+  /** The answer text that is safe to show so far, without reasoning. */
   get answer(): string {
-    return this.#answer;
+    return this.holding ? '' : this.#answer;
+  }
+
+  /** True while text has arrived that could still turn out to be reasoning, and is held back. */
+  get holding(): boolean {
+    if (this.#decided || this.#firstAt === undefined) return false;
+    if (this.#now() - this.#firstAt < this.#holdMs && this.#answer.length + this.#pending.length < this.#holdChars) return true;
+    this.#decide();
+    return false;
   }
 
   /** True while the model is inside a reasoning block. */
@@ -32,9 +82,22 @@ export class ThinkFilter {
   /** Notes reasoning that arrived outside the content (`reasoning_content` on a delta). */
   noteReasoning(): void {
     this.#sawReasoning = true;
+    // Reasoning sent apart from the content before any content: the content is the answer.
+    if (this.#firstAt === undefined) this.#decide();
   }
 
   push(delta: string): void {
+    if (!delta) return;
+    if (this.#firstAt === undefined && !this.#decided) {
+      this.#firstAt = this.#now();
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (this.#decided) return;
+        this.#decide();
+        this.#onRelease?.();
+      }, this.#holdMs);
+      this.#timer.unref?.();
+    }
     let text = this.#pending + delta;
     this.#pending = '';
     while (text.length > 0) {
@@ -45,6 +108,7 @@ export class ThinkFilter {
           return;
         }
         this.#thinking = false;
+        this.#decide();
         text = text.slice(end + CLOSE.length).replace(/^\s+/, '');
         continue;
       }
@@ -54,6 +118,7 @@ export class ThinkFilter {
         // A closing tag with no opening one: everything before it was reasoning.
         this.#sawReasoning = true;
         this.#answer = '';
+        this.#decide();
         text = text.slice(close + CLOSE.length).replace(/^\s+/, '');
         continue;
       }
@@ -61,6 +126,8 @@ export class ThinkFilter {
         this.#answer += text.slice(0, open);
         this.#thinking = true;
         this.#sawReasoning = true;
+        // The model opens its blocks itself: text outside them is the answer.
+        this.#decide();
         text = text.slice(open + OPEN.length);
         continue;
       }
@@ -71,11 +138,19 @@ export class ThinkFilter {
     }
   }
 
-  /** Ends the stream: a dangling partial tag was just text after all. */
+  /** Ends the stream: a dangling partial tag was just text after all, and nothing is held any more. */
   end(): string {
     if (!this.#thinking) this.#answer += this.#pending;
     this.#pending = '';
+    this.#decide();
     return this.#answer;
+  }
+
+  /** Ends the hold for good. */
+  #decide(): void {
+    this.#decided = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }
 

@@ -30,7 +30,8 @@ describe('Sogni faults keep history and ledger consistent', () => {
     ['malformed SSE', { kind: 'stream', deltas: words('a b c d'), malformedAfter: 2 }, /couldn't read/, { assistant: false, ledger: 'settled' }],
   ];
   it.each(cases)('after %s: one clear line, the question kept once, the hold settled or released', async (_name, script, line, expected) => {
-    h = await startHarness();
+    // A Retry-After longer than the bot may wait is shown at once rather than waited out.
+    h = await startHarness({ overrides: { sogniMaxRateLimitWaitMs: 5000 } });
     h.sogni.answerWith(script);
     h.discord.postUserMessage({ content: 'question' });
     await finished(h, (c) => line.test(c));
@@ -55,7 +56,8 @@ describe('Discord faults', () => {
       storm -= 1;
       return { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.3, global: false } };
     });
-    const answer = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
+    // Long enough words that the text shows mid-stream (past the reasoning hold) and is then edited.
+    const answer = Array.from({ length: 30 }, (_, i) => `w${i}-${'x'.repeat(14)}`).join(' ');
     h.sogni.answerWith({ kind: 'stream', deltas: words(answer), intervalMs: 60 });
     h.discord.postUserMessage({ content: 'storm' });
     await finished(h, (c) => c === answer);
@@ -66,7 +68,7 @@ describe('Discord faults', () => {
 
   it('keeps streaming when the gateway drops and resumes mid-answer, and replays what it missed', async () => {
     h = await startHarness();
-    const answer = Array.from({ length: 40 }, (_, i) => `g${i}`).join(' ');
+    const answer = Array.from({ length: 40 }, (_, i) => `g${i}-${'x'.repeat(14)}`).join(' ');
     h.sogni.answerWith({ kind: 'stream', deltas: words(answer), intervalMs: 40 }, { kind: 'stream', deltas: words('Missed nothing.') });
     h.discord.postUserMessage({ content: 'long one' });
     await h.discord.waitFor(() => h?.discord.botMessages()[0]);
@@ -80,18 +82,15 @@ describe('Discord faults', () => {
 
   it('continues an answer as a channel message when the interaction token has expired', async () => {
     h = await startHarness();
-    let webhookWrites = 0;
-    h.discord.addFault(({ method, path }) => {
-      if (!path.startsWith('/webhooks/') || method === 'GET') return undefined;
-      webhookWrites += 1;
-      // The first edit lands; after that the token is past its 15 minutes.
-      return webhookWrites > 1 ? { status: 401, body: { message: 'Invalid Webhook Token', code: 50027 } } : undefined;
-    });
-    const answer = Array.from({ length: 40 }, (_, i) => `t${i}`).join(' ');
+    const answer = Array.from({ length: 60 }, (_, i) => `t${i}-${'x'.repeat(14)}`).join(' ');
     h.sogni.answerWith({ kind: 'stream', deltas: words(answer), intervalMs: 50 });
-    h.discord.runCommand({ name: 'ask', options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'a long question' }] });
+    const ask = h.discord.runCommand({ name: 'ask', options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'a long question' }] });
+    // The first text lands through the interaction webhook; then the token passes its 15 minutes.
+    await h.discord.waitFor(() => h?.discord.original(ask)?.content.startsWith('t0'));
+    h.discord.ageInteraction(ask, 15 * 60_000);
     const continued = await finished(h, (c) => c === answer);
     expect(continued.webhook_id).toBeUndefined();
+    expect(h.discord.calls.some((c) => c.path.startsWith('/webhooks/') && c.status === 401)).toBe(true);
     expectSafeMentions(messageWrites(h.discord));
   });
 

@@ -18,6 +18,8 @@ export interface RecordedCall {
   path: string;
   query: URLSearchParams;
   body: unknown;
+  /** Files uploaded with the call (multipart), by name and size. */
+  files?: { name: string; size: number }[];
   status: number;
   at: number;
   /** Channel whose budget the call drew from, if any. */
@@ -42,6 +44,20 @@ export interface FakeAttachment {
   content_type?: string;
 }
 
+export interface FakeThread {
+  id: string;
+  type: 11;
+  guild_id: string;
+  parent_id: string;
+  owner_id: string;
+  name: string;
+  rate_limit_per_user: number;
+  flags: number;
+  member_count: number;
+  message_count: number;
+  thread_metadata: { archived: boolean; locked: boolean; auto_archive_duration: number; archive_timestamp: string };
+}
+
 export interface FakeComponentRow {
   type: number;
   components: { type: number; custom_id?: string; label?: string }[];
@@ -59,7 +75,7 @@ export interface FakeMessage {
   mention_everyone: boolean;
   mentions: FakeUser[];
   mention_roles: string[];
-  attachments: { filename?: string; id?: unknown }[];
+  attachments: FakeAttachment[];
   embeds: { image?: { url: string } }[];
   components: FakeComponentRow[];
   pinned: boolean;
@@ -76,14 +92,25 @@ export interface FakeMessage {
   deleted?: boolean;
 }
 
-interface InteractionRecord {
+export interface InteractionRecord {
   id: string;
   token: string;
   channelId: string;
   guildId: string;
   callbacks: unknown[];
   originalId?: string;
+  /** For a button press: the message the button is on (a deferred update edits it as @original). */
+  componentMessageId?: string;
   ephemeral: boolean;
+  /** When the interaction was created (ms since epoch); its 3 s and 15 min clocks start here. */
+  createdAt: number;
+}
+
+export interface InteractionLimits {
+  /** Time to answer the interaction callback before Discord forgets it (3 s). */
+  callbackMs: number;
+  /** Lifetime of the interaction token for webhook calls (15 min). */
+  tokenMs: number;
 }
 
 export interface RateLimitOptions {
@@ -102,28 +129,50 @@ export interface FakeDiscordOptions {
   /** Delay before each REST response, in ms. */
   latencyMs?: number;
   rateLimit?: Partial<RateLimitOptions> | false;
+  interactionLimits?: Partial<InteractionLimits>;
 }
 
 /** What the bot sends when it creates or edits a message. */
 interface MessageBody {
-  content?: string;
+  content?: string | null;
   flags?: number;
+  /** Attachments to keep (by id) and new uploads (id = the `files[n]` index). */
   attachments?: { filename?: string; id?: unknown }[];
   embeds?: { image?: { url: string } }[];
   components?: FakeComponentRow[];
   message_reference?: { message_id: string };
 }
 
+/** A file part of a multipart request (`files[n]`). */
+interface Upload {
+  index: number;
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
 interface Route {
   /** Channel whose rate-limit budget the call draws from. */
   channelId?: string;
-  handler: (body: unknown, query: URLSearchParams) => [number, unknown];
+  handler: (body: unknown, query: URLSearchParams, uploads: Upload[]) => [number, unknown];
 }
 
 type Fault = (call: { method: string; path: string; channelId?: string }) => { status: number; body: unknown } | undefined;
 
 const API = '/api/v10';
 const ALL_PERMISSIONS = '2251799813685247';
+/** Discord refuses message content longer than this (characters). */
+const CONTENT_LIMIT = 2000;
+const EPHEMERAL = 64;
+
+/** Discord's 400 for content over the limit; `at` is where the content sits in the body. */
+function contentTooLong(at: string[]): [number, unknown] {
+  let errors: Record<string, unknown> = { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${CONTENT_LIMIT} or fewer in length.` }] };
+  for (const key of [...at].reverse()) errors = { [key]: errors };
+  return [400, { code: 50035, message: 'Invalid Form Body', errors }];
+}
+
+const isTooLong = (content: unknown): boolean => typeof content === 'string' && content.length > CONTENT_LIMIT;
 
 export class FakeDiscord {
   readonly token: string;
@@ -140,6 +189,7 @@ export class FakeDiscord {
   rateLimited = 0;
   latencyMs: number;
   rateLimit: RateLimitOptions | false;
+  interactionLimits: InteractionLimits;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #sockets = new Set<WebSocket>();
@@ -153,6 +203,12 @@ export class FakeDiscord {
   readonly downloads: string[] = [];
   #seq = 0;
   #port = 0;
+  /** Threads opened on messages (id → the thread channel as Discord sends it). */
+  readonly threads = new Map<string, FakeThread>();
+  /** False: creating a thread is refused with Missing Permissions, as without Create Public Threads. */
+  threadsAllowed = true;
+  /** Role ids of members (user id → roles), sent with their messages and interactions. */
+  readonly memberRoles = new Map<string, string[]>();
   /** Extra guilds and their channels (guild id → channel ids). */
   readonly extraGuilds = new Map<string, string[]>();
 
@@ -163,6 +219,7 @@ export class FakeDiscord {
     this.latencyMs = options.latencyMs ?? 0;
     this.rateLimit =
       options.rateLimit === false ? false : { limit: 5, windowMs: 5000, globalPerSecond: 50, ...(options.rateLimit ?? {}) };
+    this.interactionLimits = { callbackMs: 3000, tokenMs: 15 * 60_000, ...(options.interactionLimits ?? {}) };
     for (let g = 0; g < (options.extraGuilds ?? 0); g++) {
       this.extraGuilds.set(snowflake(), Array.from({ length: options.channelsPerGuild ?? 1 }, () => snowflake()));
     }
@@ -209,6 +266,19 @@ export class FakeDiscord {
     };
   }
 
+  /**
+   * Makes an interaction `ms` older, as if that much time had passed since it was created:
+   * past 3 s its callback is refused, past 15 min its token no longer works.
+   */
+  ageInteraction(record: InteractionRecord, ms: number): void {
+    record.createdAt -= ms;
+  }
+
+  /** The bytes of a file the bot uploaded (or a user attached), as stored on the fake CDN. */
+  attachmentBytes(attachment: Pick<FakeAttachment, 'id'>): Buffer | undefined {
+    return this.#files.get(attachment.id)?.bytes;
+  }
+
   /** Slash commands registered, by scope (`global` or a guild id). */
   registeredCommands(scope: string): unknown[] | undefined {
     return this.#commands.get(scope);
@@ -252,6 +322,10 @@ export class FakeDiscord {
     replyTo?: string;
     mentions?: FakeUser[];
     attachments?: FakeAttachment[];
+    /** The message pings @everyone or @here. */
+    mentionEveryone?: boolean;
+    /** Roles the message mentions. */
+    mentionRoles?: string[];
   }): FakeMessage {
     const author = options.author ?? this.user();
     const mentionBot = options.mentionBot ?? true;
@@ -262,6 +336,8 @@ export class FakeDiscord {
     const message = this.#newMessage(channelId, author, content, {
       guild_id: guildId,
       mentions: [...(mentionBot ? [this.botUser] : []), ...(options.mentions ?? [])],
+      mention_everyone: options.mentionEveryone ?? false,
+      mention_roles: options.mentionRoles ?? [],
       attachments: options.attachments ?? [],
       ...(referenced
         ? {
@@ -311,9 +387,26 @@ export class FakeDiscord {
     });
   }
 
+  /** A user submits a form (modal) the bot opened (dispatched as INTERACTION_CREATE type 5). */
+  submitModal(options: { customId: string; fields: Record<string, string>; user?: FakeUser; permissions?: string; channelId?: string }): InteractionRecord {
+    return this.#interact({
+      type: 5,
+      channelId: options.channelId ?? this.channelId,
+      user: options.user ?? this.user(),
+      inGuild: true,
+      ...(options.permissions ? { permissions: options.permissions } : {}),
+      fields: {
+        data: {
+          custom_id: options.customId,
+          components: Object.entries(options.fields).map(([id, value]) => ({ type: 1, components: [{ type: 4, custom_id: id, value }] })),
+        },
+      },
+    });
+  }
+
   /** A user presses a button under one of the bot's messages (dispatched as INTERACTION_CREATE type 3). */
   pressButton(options: { customId: string; message: FakeMessage; user?: FakeUser; permissions?: string }): InteractionRecord {
-    return this.#interact({
+    const record = this.#interact({
       type: 3,
       channelId: options.message.channel_id,
       user: options.user ?? this.user(),
@@ -321,6 +414,8 @@ export class FakeDiscord {
       ...(options.permissions ? { permissions: options.permissions } : {}),
       fields: { data: { custom_id: options.customId, component_type: 2 }, message: wire(options.message) },
     });
+    record.componentMessageId = options.message.id;
+    return record;
   }
 
   /** Dispatches an interaction with the fields every interaction carries, and records it. */
@@ -333,6 +428,7 @@ export class FakeDiscord {
       guildId: this.guildId,
       callbacks: [],
       ephemeral: false,
+      createdAt: Date.now(),
     };
     this.interactions.set(record.token, record);
     this.dispatch('INTERACTION_CREATE', {
@@ -504,7 +600,7 @@ export class FakeDiscord {
   }
 
   #member(user: FakeUser) {
-    return { user, roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0, nick: null };
+    return { user, roles: this.memberRoles.get(user.id) ?? [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0, nick: null };
   }
 
   // ——— REST ———
@@ -546,12 +642,23 @@ export class FakeDiscord {
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     const path = decodeURIComponent(url.pathname.startsWith(API) ? url.pathname.slice(API.length) : url.pathname);
     const method = req.method ?? 'GET';
-    let body: unknown = raw;
-    if (raw && (req.headers['content-type'] ?? '').includes('application/json')) body = JSON.parse(raw);
-    if (req.headers['content-type']?.includes('multipart/form-data')) body = parseMultipartJson(raw);
+    const contentType = req.headers['content-type'] ?? '';
+    let body: unknown = raw.toString('utf8');
+    let uploads: Upload[] = [];
+    if (raw.length > 0 && contentType.includes('application/json')) body = JSON.parse(raw.toString('utf8'));
+    if (contentType.includes('multipart/form-data')) ({ payload: body, uploads } = parseMultipart(raw, contentType));
 
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}, channelId?: string) => {
-      this.calls.push({ method, path, query: url.searchParams, body, status, at: Date.now(), ...(channelId ? { channelId } : {}) });
+      this.calls.push({
+        method,
+        path,
+        query: url.searchParams,
+        body,
+        ...(uploads.length > 0 ? { files: uploads.map((u) => ({ name: u.filename, size: u.bytes.length })) } : {}),
+        status,
+        at: Date.now(),
+        ...(channelId ? { channelId } : {}),
+      });
       if (payload === undefined) {
         res.writeHead(status, headers);
         res.end();
@@ -579,7 +686,7 @@ export class FakeDiscord {
       return;
     }
     try {
-      const [status, payload] = route.handler(body, url.searchParams);
+      const [status, payload] = route.handler(body, url.searchParams, uploads);
       send(status, payload, limited.headers, route.channelId);
     } catch (err) {
       send(500, { message: String(err), code: 0 });
@@ -668,15 +775,18 @@ export class FakeDiscord {
     if (parts[0] === 'channels' && parts[1]) {
       const channelId = parts[1];
       if (parts[2] === 'typing' && method === 'POST') return { handler: () => [204, undefined] };
+      const threadRoute = this.#threadRoute(method, parts);
+      if (threadRoute) return threadRoute;
       if (parts[2] === 'messages' && parts.length === 3 && method === 'POST') {
         return {
           channelId,
-          handler: (body) => {
+          handler: (body, _query, uploads) => {
             const payload = body as MessageBody;
+            if (isTooLong(payload.content)) return contentTooLong(['content']);
             const ref = payload.message_reference ? this.messages.get(payload.message_reference.message_id) : undefined;
             const message = this.#newMessage(channelId, this.botUser, payload.content ?? '', {
               guild_id: this.guildOf(channelId),
-              attachments: payload.attachments ?? [],
+              attachments: this.#attachments(channelId, payload.attachments, uploads) ?? [],
               embeds: payload.embeds ?? [],
               components: payload.components ?? [],
               ...(ref
@@ -693,26 +803,37 @@ export class FakeDiscord {
         };
       }
       if (parts[2] === 'messages' && parts[3]) {
-        const route = this.#messageRoute(method, channelId, parts[3]);
+        const route = this.#messageRoute(method, channelId, parts[3], 'channel');
         if (route) return route;
       }
     }
     if (parts[0] === 'interactions' && parts[3] === 'callback' && method === 'POST') {
       const record = this.interactions.get(parts[2] ?? '');
       return {
-        handler: (body) => {
-          if (!record) return [404, { message: 'Unknown interaction', code: 10062 }];
-          const payload = body as { type: number; data?: { content?: string; flags?: number } };
+        handler: (body, _query, uploads) => {
+          // Discord forgets an interaction that is not answered within 3 s.
+          if (!record || Date.now() - record.createdAt > this.interactionLimits.callbackMs) {
+            return [404, { message: 'Unknown interaction', code: 10062 }];
+          }
+          const payload = body as { type: number; data?: MessageBody };
+          if (isTooLong(payload.data?.content)) return contentTooLong(['data', 'content']);
           if (record.callbacks.length > 0) return [400, { message: 'Interaction has already been acknowledged.', code: 40060 }];
           record.callbacks.push(payload);
-          record.ephemeral = ((payload.data?.flags ?? 0) & 64) !== 0;
+          record.ephemeral = ((payload.data?.flags ?? 0) & EPHEMERAL) !== 0;
           if (payload.type === 4 || payload.type === 5) {
             const original = this.#newMessage(record.channelId, this.botUser, payload.data?.content ?? '', {
+              attachments: this.#attachments(record.channelId, payload.data?.attachments, uploads) ?? [],
               flags: payload.data?.flags ?? 0,
               webhook_id: this.applicationId,
               application_id: this.applicationId,
             });
             record.originalId = original.id;
+          }
+          // A deferred update (6) or an update (7) answers on the message the button is on.
+          if ((payload.type === 6 || payload.type === 7) && record.componentMessageId) {
+            record.originalId = record.componentMessageId;
+            const target = this.messages.get(record.componentMessageId);
+            if (payload.type === 7 && target && payload.data) this.#applyEdit(target, payload.data, uploads);
           }
           return [204, undefined];
         },
@@ -721,14 +842,19 @@ export class FakeDiscord {
     if (parts[0] === 'webhooks' && parts[2]) {
       const record = this.interactions.get(parts[2]);
       if (!record) return { handler: () => [404, { message: 'Unknown Webhook', code: 10015 }] };
+      // An interaction token works for 15 minutes, then every webhook call with it is refused.
+      if (Date.now() - record.createdAt > this.interactionLimits.tokenMs) {
+        return { handler: () => [401, { message: 'Invalid Webhook Token', code: 50027 }] };
+      }
       const channelId = record.channelId;
       if (method === 'POST' && parts.length === 3) {
         return {
           channelId,
-          handler: (body) => {
+          handler: (body, _query, uploads) => {
             const payload = body as MessageBody;
+            if (isTooLong(payload.content)) return contentTooLong(['content']);
             const message = this.#newMessage(channelId, this.botUser, payload.content ?? '', {
-              attachments: payload.attachments ?? [],
+              attachments: this.#attachments(channelId, payload.attachments, uploads) ?? [],
               embeds: payload.embeds ?? [],
               components: payload.components ?? [],
               flags: payload.flags ?? 0,
@@ -740,11 +866,73 @@ export class FakeDiscord {
         };
       }
       if (parts[3] === 'messages' && parts[4]) {
-        const route = this.#messageRoute(method, channelId, parts[4] === '@original' ? record.originalId : parts[4]);
+        const original = parts[4] === '@original';
+        // After a button's (deferred) update, @original is the message the button is on, whoever sent it.
+        const via = original && record.originalId !== undefined && record.originalId === record.componentMessageId ? 'component' : 'webhook';
+        const route = this.#messageRoute(method, channelId, original ? record.originalId : parts[4], via);
         if (route) return route;
       }
     }
     return notFound;
+  }
+
+  /**
+   * Threads as Discord has them: POST /channels/:c/messages/:m/threads opens one on a message
+   * (403 Missing Permissions when not allowed), PATCH /channels/:thread changes `archived`, and
+   * an archived thread refuses new messages (50083) until it is unarchived.
+   */
+  #threadRoute(method: string, parts: string[]): Route | undefined {
+    const [, channelId, sub, messageId, action] = parts as [string, string, string?, string?, string?];
+    if (method === 'POST' && sub === 'messages' && messageId && action === 'threads') {
+      return {
+        channelId,
+        handler: (body) => {
+          if (!this.threadsAllowed) return [403, { message: 'Missing Permissions', code: 50013 }];
+          const name = String((body as { name?: unknown }).name ?? '');
+          if (name.length === 0 || name.length > 100) return [400, { message: 'Invalid Form Body', code: 50035, errors: { name: { _errors: [{ code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 100 in length.' }] } } }];
+          const thread: FakeThread = {
+            id: messageId,
+            type: 11,
+            guild_id: this.guildOf(channelId),
+            parent_id: channelId,
+            owner_id: this.botUser.id,
+            name,
+            rate_limit_per_user: 0,
+            flags: 0,
+            member_count: 1,
+            message_count: 0,
+            thread_metadata: { archived: false, locked: false, auto_archive_duration: Number((body as { auto_archive_duration?: number }).auto_archive_duration ?? 1440), archive_timestamp: new Date().toISOString() },
+          };
+          this.threads.set(thread.id, thread);
+          this.dispatch('THREAD_CREATE', { ...thread, newly_created: true });
+          return [201, thread];
+        },
+      };
+    }
+    const thread = this.threads.get(channelId);
+    if (!thread) return undefined;
+    if (method === 'PATCH' && parts.length === 2) {
+      return {
+        handler: (body) => {
+          const archived = (body as { archived?: unknown }).archived;
+          if (typeof archived === 'boolean') thread.thread_metadata.archived = archived;
+          this.dispatch('THREAD_UPDATE', thread);
+          return [200, thread];
+        },
+      };
+    }
+    if (method === 'POST' && sub === 'messages' && parts.length === 3 && thread.thread_metadata.archived) {
+      return { channelId, handler: () => [400, { message: 'Thread is archived', code: 50083 }] };
+    }
+    return undefined;
+  }
+
+  /** Discord archives a thread after its inactivity period (or a moderator does). */
+  archiveThread(id: string): void {
+    const thread = this.threads.get(id);
+    if (!thread) throw new Error(`no thread ${id}`);
+    thread.thread_metadata.archived = true;
+    this.dispatch('THREAD_UPDATE', thread);
   }
 
   /** The CDN: no auth, the declared length, and optionally slow. */
@@ -765,20 +953,30 @@ export class FakeDiscord {
     res.end(file.bytes);
   }
 
-  /** Editing or reading one message, by channel route or interaction webhook alike. */
-  #messageRoute(method: string, channelId: string, id: string | undefined): Route | undefined {
+  /**
+   * Editing or reading one message, by channel route or interaction webhook. As on Discord, a
+   * webhook reaches only the messages the application's webhook sent, the channel route never
+   * reaches ephemeral messages, and only the bot's own messages can be edited.
+   */
+  #messageRoute(method: string, channelId: string, id: string | undefined, via: 'channel' | 'webhook' | 'component'): Route | undefined {
     const find = () => {
       const message = id ? this.messages.get(id) : undefined;
-      return message && !message.deleted ? message : undefined;
+      if (!message || message.deleted) return undefined;
+      if (via === 'webhook' && message.webhook_id !== this.applicationId) return undefined;
+      if (via === 'channel' && (message.flags & EPHEMERAL) !== 0) return undefined;
+      return message;
     };
     const unknownMessage: [number, unknown] = [404, { message: 'Unknown Message', code: 10008 }];
     if (method === 'PATCH') {
       return {
         channelId,
-        handler: (body) => {
+        handler: (body, _query, uploads) => {
           const message = find();
           if (!message) return unknownMessage;
-          this.#applyEdit(message, body as MessageBody);
+          if (message.author.id !== this.botUser.id) return [403, { message: 'Cannot edit a message authored by another user', code: 50005 }];
+          const payload = body as MessageBody;
+          if (isTooLong(payload.content)) return contentTooLong(['content']);
+          this.#applyEdit(message, payload, uploads);
           return [200, wire(message)];
         },
       };
@@ -794,16 +992,45 @@ export class FakeDiscord {
     return undefined;
   }
 
-  #applyEdit(message: FakeMessage, body: MessageBody): void {
+  #applyEdit(message: FakeMessage, body: MessageBody, uploads: Upload[]): void {
     if (body.content !== undefined) {
-      message.content = body.content;
-      message.history.push(body.content);
+      message.content = body.content ?? '';
+      message.history.push(message.content);
       message.historyAt.push(Date.now());
     }
-    if (body.attachments !== undefined) message.attachments = body.attachments;
+    const attachments = this.#attachments(message.channel_id, body.attachments, uploads, message.attachments);
+    if (attachments) message.attachments = attachments;
     if (body.embeds !== undefined) message.embeds = body.embeds;
     if (body.components !== undefined) message.components = body.components;
     message.edited_timestamp = new Date().toISOString();
+  }
+
+  /**
+   * The attachments a create or edit leaves on a message, as Discord decides them: `listed`
+   * names the existing attachments to keep (by id) and the new uploads (id = the `files[n]`
+   * index); with no list, uploads are added to what was there. Uploads go to the fake CDN.
+   * Undefined means "unchanged".
+   */
+  #attachments(
+    channelId: string,
+    listed: MessageBody['attachments'],
+    uploads: Upload[],
+    existing: FakeAttachment[] = [],
+  ): FakeAttachment[] | undefined {
+    if (listed === undefined && uploads.length === 0) return undefined;
+    const store = (upload: Upload): FakeAttachment => {
+      const id = snowflake();
+      this.#files.set(id, { bytes: upload.bytes, contentType: upload.contentType, delayMs: 0 });
+      const url = `${this.baseUrl}/attachments/${channelId}/${id}/${encodeURIComponent(upload.filename)}`;
+      return { id, filename: upload.filename, size: upload.bytes.length, url, proxy_url: url, content_type: upload.contentType };
+    };
+    if (listed === undefined) return [...existing, ...uploads.map(store)];
+    return listed.flatMap((entry) => {
+      const upload = uploads.find((u) => String(u.index) === String(entry.id));
+      if (upload) return [store(upload.filename ? upload : { ...upload, filename: entry.filename ?? 'file' })];
+      const kept = existing.find((a) => a.id === String(entry.id));
+      return kept ? [kept] : [];
+    });
   }
 }
 
@@ -813,26 +1040,43 @@ function wire(message: FakeMessage): Omit<FakeMessage, 'history' | 'historyAt' |
   return { ...rest, ...(referenced_message ? { referenced_message: wire(referenced_message) as FakeMessage } : {}) };
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /**
- * discord.js sends `payload_json` in a multipart body when files are attached; the file
- * names are on the `files[n]` parts, matched to `attachments[n]` as Discord does.
+ * discord.js sends `payload_json` and the files (`files[n]`) in a multipart body when files
+ * are attached. The file bytes are kept as sent, so tests can read back what was uploaded.
  */
-function parseMultipartJson(raw: string): unknown {
-  const match = /name="payload_json"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/.exec(raw);
-  const payload = (match?.[1] ? JSON.parse(match[1]) : {}) as MessageBody;
-  const names = [...raw.matchAll(/name="files\[(\d+)\]"; filename="([^"]*)"/g)];
-  if (names.length > 0) {
-    const listed: { filename?: string; id?: unknown }[] = payload.attachments ?? names.map((_, i) => ({ id: i }));
-    payload.attachments = listed.map((a, i) => {
-      const filename = names.find((n) => Number(n[1]) === Number(a.id ?? i))?.[2] ?? a.filename;
-      return filename === undefined ? a : { ...a, filename };
-    });
+function parseMultipart(raw: Buffer, contentType: string): { payload: unknown; uploads: Upload[] } {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  const delimiter = Buffer.from(`--${boundary?.[1] ?? boundary?.[2] ?? ''}`);
+  let payload: unknown = {};
+  const uploads: Upload[] = [];
+  let at = raw.indexOf(delimiter);
+  while (at >= 0) {
+    const start = at + delimiter.length;
+    const next = raw.indexOf(delimiter, start);
+    if (next < 0) break;
+    // A part is CRLF, headers, CRLF CRLF, the bytes, CRLF, then the next delimiter.
+    const part = raw.subarray(start + 2, next - 2);
+    const headerEnd = part.indexOf('\r\n\r\n');
+    const headers = part.subarray(0, headerEnd).toString('utf8');
+    const bytes = Buffer.from(part.subarray(headerEnd + 4));
+    const name = /name="([^"]*)"/.exec(headers)?.[1];
+    if (name === 'payload_json') payload = JSON.parse(bytes.toString('utf8'));
+    const file = /^files\[(\d+)\]$/.exec(name ?? '');
+    if (file) {
+      uploads.push({
+        index: Number(file[1]),
+        filename: /filename="([^"]*)"/.exec(headers)?.[1] ?? '',
+        contentType: /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1] ?? 'application/octet-stream',
+        bytes,
+      });
+    }
+    at = next;
   }
-  return payload;
+  return { payload, uploads };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fenceStateAfter, splitMessage } from '../../src/core/splitMessage.js';
+import { fenceStateAfter, splitCapped, splitMessage, type CappedSplit } from '../../src/core/splitMessage.js';
 
 const para = (n: number, len = 300) => Array.from({ length: n }, (_, i) => `Paragraph ${i}. ${'word '.repeat(len / 5)}`.trim());
 
@@ -70,5 +70,46 @@ describe('splitMessage', () => {
     expect(fenceStateAfter('```py\nx\n````')).toBeNull();
     expect(fenceStateAfter('```py\nx\n~~~')).toEqual({ marker: '```', info: 'py' });
     expect(fenceStateAfter('text only')).toBeNull();
+  });
+});
+
+describe('splitCapped', () => {
+  it('stops at the cap, cuts the last message shorter and says text was left out', () => {
+    const text = para(40).join('\n\n'); // about 12,000 characters
+    const { chunks, overflow } = splitCapped(text, 2000, 3, 1500);
+    expect(overflow).toBe(true);
+    expect(chunks).toHaveLength(3);
+    expect(chunks.slice(0, 2)).toEqual(splitMessage(text, 2000).slice(0, 2));
+    expect(chunks[2]?.length).toBeLessThanOrEqual(1500);
+    expect(text.startsWith(chunks.join('\n\n'))).toBe(true);
+  });
+
+  it('reports no overflow when everything fits, and is splitMessage without a cap', () => {
+    const text = para(5).join('\n\n');
+    expect(splitCapped(text, 2000, 3, 1500)).toEqual({ chunks: splitMessage(text, 2000), overflow: false });
+    const long = para(30).join('\n\n');
+    expect(splitCapped(long, 2000, Infinity, 2000)).toEqual({ chunks: splitMessage(long, 2000), overflow: false });
+  });
+
+  it('keeps the capped messages unchanged as more text streams in', () => {
+    const full = para(40).join('\n\n');
+    let previous: CappedSplit = { chunks: [], overflow: false };
+    for (let n = 100; n <= full.length; n += 211) {
+      const next = splitCapped(full.slice(0, n), 2000, 3, 1500);
+      // Once the cap is reached nothing changes; before, every message but the last is final.
+      const settled = previous.overflow ? previous.chunks.length : previous.chunks.length - 1;
+      for (let i = 0; i < settled; i++) expect(next.chunks[i]).toBe(previous.chunks[i]);
+      previous = next;
+    }
+    expect(previous).toMatchObject({ overflow: true, chunks: { length: 3 } });
+  });
+
+  it('closes a code block cut by the cap, so the last message renders on its own', () => {
+    const code = Array.from({ length: 200 }, (_, i) => `let v${i} = ${i};`).join('\n');
+    const { chunks, overflow } = splitCapped(`\`\`\`js\n${code}\n\`\`\``, 2000, 2, 1000);
+    expect(overflow).toBe(true);
+    for (const c of chunks) expect(fenceStateAfter(c)).toBeNull();
+    expect(chunks[1]?.startsWith('```js\n')).toBe(true);
+    expect(chunks[1]?.length).toBeLessThanOrEqual(1000);
   });
 });

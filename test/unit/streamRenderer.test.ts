@@ -1,10 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChannelPacer } from '../../src/core/editPacer.js';
-import { statusLine, StreamRenderer, THINKING_STATUS, WRITING_MARKER, type ReplySurface } from '../../src/core/streamRenderer.js';
+import {
+  ANSWER_FILE,
+  finalChunks,
+  OVERFLOW_FINAL,
+  OVERFLOW_LIVE,
+  statusLine,
+  StreamRenderer,
+  THINKING_STATUS,
+  WRITING_MARKER,
+  type FileAttachment,
+  type ReplySurface,
+} from '../../src/core/streamRenderer.js';
 
 interface Sent {
   id: number;
   contents: string[];
+  /** Files uploaded with the message, in order (on its post or an edit). */
+  files: FileAttachment[];
 }
 
 /** A surface that records sends and takes `latencyMs` per request, counting overlapping requests. */
@@ -21,16 +34,17 @@ function recordingSurface(latencyMs = 200) {
     return fn();
   };
   const surface: ReplySurface<Sent> = {
-    post: (content) =>
+    post: (content, _index, _previous, attachment) =>
       slow(() => {
-        const m = { id: messages.length, contents: [content] };
+        const m = { id: messages.length, contents: [content], files: attachment ? [attachment] : [] };
         messages.push(m);
         return m;
       }),
-    edit: (message, content) =>
+    edit: (message, content, _index, attachment) =>
       slow(() => {
         if (failEdits) throw failEdits;
         message.contents.push(content);
+        if (attachment) message.files.push(attachment);
       }),
   };
   return {
@@ -157,5 +171,98 @@ describe('StreamRenderer', () => {
     const outcome = await done;
     expect(outcome.delivered).toBe(true);
     expect(rec.messages[0]?.contents.at(-1)).toBe('one two');
+  });
+
+  describe('answers longer than maxMessages', () => {
+    const longAnswer = (chars: number) => {
+      const paragraphs: string[] = [];
+      for (let i = 0; paragraphs.join('\n\n').length < chars; i++) paragraphs.push(`Paragraph ${i}: ${'lorem ipsum dolor sit amet '.repeat(7).trim()}.`);
+      return paragraphs.join('\n\n').slice(0, chars).trim();
+    };
+    /** The answer text a message shows, without the overflow line, notice or marker under it. */
+    const shownText = (content: string) => content.split(`\n\n${OVERFLOW_FINAL}`)[0] ?? '';
+    const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+    it('never posts more than maxMessages while streaming, and attaches the whole answer to the last one at the end', async () => {
+      const rec = recordingSurface(20);
+      const renderer = new StreamRenderer(rec.surface, new ChannelPacer(), { ...options, maxMessages: 3 });
+      const text = longAnswer(20_000);
+      let sawOverflowLine = false;
+      for (let n = 500; n < text.length; n += 500) {
+        renderer.update(text.slice(0, n));
+        await vi.advanceTimersByTimeAsync(400);
+        expect(rec.messages.length).toBeLessThanOrEqual(3);
+        for (const m of rec.messages) for (const c of m.contents) expect(c.length).toBeLessThanOrEqual(2000);
+        sawOverflowLine ||= rec.messages[2]?.contents.at(-1)?.endsWith(OVERFLOW_LIVE) ?? false;
+      }
+      expect(sawOverflowLine).toBe(true);
+      // Once the messages are full they stop changing: no edits are spent while the rest streams.
+      const editsBeforeFinish = rec.messages.reduce((n, m) => n + m.contents.length, 0);
+      renderer.update(text.slice(0, text.length - 1));
+      await vi.advanceTimersByTimeAsync(3000);
+      expect(rec.messages.reduce((n, m) => n + m.contents.length, 0)).toBe(editsBeforeFinish);
+
+      const done = renderer.finish(text);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect((await done).delivered).toBe(true);
+      expect(rec.messages).toHaveLength(3);
+      const finals = rec.messages.map((m) => m.contents.at(-1) ?? '');
+      for (const f of finals) {
+        expect(f.length).toBeLessThanOrEqual(2000);
+        expect(f).not.toContain(WRITING_MARKER);
+      }
+      expect(finals[2]?.endsWith(`\n\n${OVERFLOW_FINAL}`)).toBe(true);
+      expect(rec.messages.map((m) => m.files)).toEqual([[], [], [{ name: ANSWER_FILE, text }]]);
+      // What the messages show is the start of the answer; the file has all of it.
+      expect(squash(text).startsWith(squash(finals.map(shownText).join(' ')))).toBe(true);
+    });
+
+    it('uploads the file with the last message when that message is only posted at the end', async () => {
+      const rec = recordingSurface(10);
+      const renderer = new StreamRenderer(rec.surface, new ChannelPacer(), { ...options, maxMessages: 2 });
+      const text = longAnswer(9000);
+      const done = renderer.finish(text, '⚠️ a notice');
+      await vi.advanceTimersByTimeAsync(10_000);
+      await done;
+      expect(rec.messages.map((m) => m.contents.length)).toEqual([1, 1]);
+      expect(rec.messages[1]?.files).toEqual([{ name: ANSWER_FILE, text }]);
+      expect(rec.messages[1]?.contents[0]).toMatch(new RegExp(`\n\n${OVERFLOW_FINAL}\n⚠️ a notice$`));
+    });
+
+    it('attaches nothing to an answer that fits', async () => {
+      const rec = recordingSurface(10);
+      const renderer = new StreamRenderer(rec.surface, new ChannelPacer(), { ...options, maxMessages: 6 });
+      const text = longAnswer(5000);
+      renderer.update(text.slice(0, 3000));
+      await vi.advanceTimersByTimeAsync(1000);
+      const done = renderer.finish(text);
+      await vi.advanceTimersByTimeAsync(10_000);
+      await done;
+      expect(rec.messages.length).toBeGreaterThan(1);
+      expect(rec.messages.flatMap((m) => m.files)).toEqual([]);
+      expect(rec.messages.map((m) => m.contents.at(-1)).join('\n\n')).toBe(text);
+    });
+  });
+});
+
+describe('finalChunks', () => {
+  const paragraphs = (n: number) => Array.from({ length: n }, (_, i) => `Paragraph ${i}. ${'word '.repeat(60).trim()}`).join('\n\n');
+
+  it('makes room for a long notice in the last message allowed instead of adding a message', () => {
+    const text = paragraphs(12); // two full messages
+    const notice = `⚠️ ${'a long warning '.repeat(40)}`;
+    const { chunks, overflow } = finalChunks(text, notice, 2);
+    expect(overflow).toBe(true);
+    expect(chunks).toHaveLength(2);
+    for (const c of chunks) expect(c.length).toBeLessThanOrEqual(2000);
+    expect(chunks[1]?.endsWith(`${OVERFLOW_FINAL}\n${notice}`)).toBe(true);
+  });
+
+  it('puts a notice in its own message while there is one to spare', () => {
+    const text = paragraphs(6);
+    const notice = '⚠️ x'.repeat(600);
+    const capped = finalChunks(text, notice, 6);
+    expect(capped.overflow).toBe(false);
+    expect(capped.chunks.at(-1)).toBe(notice.slice(0, 2000));
   });
 });
