@@ -9,6 +9,7 @@ import {
 import type { Command } from '../src/discord/command.js';
 import { displayName, hasVisibleText, MAX_PROMPT_CHARS, promptTooLong, toAttachmentRef } from '../src/discord/prompt.js';
 import { interactionSurface } from '../src/discord/surfaces.js';
+import { ensureAvailable } from '../src/discord/access.js';
 import { UserError } from '../src/userError.js';
 
 /** Model ids are short slugs; anything else is refused before it reaches Sogni. */
@@ -44,7 +45,8 @@ export const ask: Command = {
     if (!hasVisibleText(prompt)) throw new UserError('The prompt is empty. Tell me what to answer.');
     const tooLong = promptTooLong(prompt);
     if (tooLong) throw new UserError(tooLong);
-    const model = interaction.options.getString('model')?.trim() || deps.config.SOGNI_MODEL;
+    const settings = await ensureAvailable(interaction, deps);
+    const model = interaction.options.getString('model')?.trim() || settings.model;
     if (!MODEL_ID.test(model)) throw new UserError('That model name is not valid. Pick one from the list.');
     const image = interaction.options.getAttachment('image');
     await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
@@ -63,6 +65,8 @@ export const ask: Command = {
       text: prompt,
       attachments: image ? [toAttachmentRef(image)] : [],
       model,
+      systemPrompt: settings.persona,
+      offerMedia: settings.media,
       private: ephemeral,
       surface: interactionSurface(interaction, ephemeral, { net: deps.net }),
       logger,

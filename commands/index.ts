@@ -5,10 +5,11 @@ import { ask } from './ask.js';
 import { forget } from './forget.js';
 import { imagine } from './imagine.js';
 import { makeMediaButton } from './makeMedia.js';
+import { settings } from './settings.js';
 import { spend } from './spend.js';
 
 /** Every slash command, used by the bot and by `npm run deploy-commands`. */
-export const commands: readonly Command[] = [ask, imagine, forget, spend];
+export const commands: readonly Command[] = [ask, imagine, forget, spend, settings];
 
 /** Buttons that belong to no one command (offers made in chat answers). */
 const standaloneButtons: readonly Button[] = [makeMediaButton];
@@ -17,6 +18,7 @@ const standaloneButtons: readonly Button[] = [makeMediaButton];
 export const registry: Registry = {
   commands: new Map(commands.map((c) => [c.data.name, c])),
   buttons: [...commands.flatMap((c) => c.buttons ?? []), ...standaloneButtons],
+  modals: commands.flatMap((c) => c.modals ?? []),
 };
 
 /** The definitions to register: offered in DMs with the bot only when ALLOW_DMS is on. */

@@ -19,8 +19,11 @@ import type { Turn } from './core/history.js';
 import { ATTACHMENT_TIMEOUT_MS, readAttachments, type AttachmentRef } from './vision/readAttachments.js';
 import { createNetDeps } from './net/netDeps.js';
 import type { Resolver } from './net/safeFetch.js';
-import { MediaService, type MediaOffer, type StoredJob } from './media/mediaService.js';
+import { createMedia } from './media/createMedia.js';
+import { createRunPresenter } from './discord/runPresenter.js';
 import { SpendLedger } from './spend/spendLedger.js';
+import { SettingsStore } from './settings/settingsStore.js';
+import type { ScopeSettings } from './core/settings.js';
 import { defaultLimits, pricesFrom } from './spend/limits.js';
 
 const PRUNE_EVERY_MS = 6 * 3600_000;
@@ -66,6 +69,7 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
       maxActivePerUser: config.USER_MAX_ACTIVE,
     }),
     maxRateLimitWaitMs: overrides.sogniMaxRateLimitWaitMs ?? MAX_RATE_LIMIT_WAIT_MS,
+    tokenType: config.TOKEN_TYPE,
   });
   const pacers = new PacerRegistry(overrides.pacing);
   const prices = pricesFrom(config);
@@ -84,15 +88,7 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
       net,
     );
   const ledger = new SpendLedger(store.namespace('spend'), (scope) => defaultLimits(config, scope));
-  const media = new MediaService({
-    sogni,
-    ledger,
-    prices,
-    model: config.SOGNI_MODEL,
-    tokenType: config.TOKEN_TYPE,
-    jobs: store.namespace<StoredJob>('media'),
-    offers: store.namespace<MediaOffer>('offer'),
-  });
+  const media = createMedia(config, { sogni, ledger, prices, store, logger });
   const chat = new ChatService({
     sogni,
     history,
@@ -108,7 +104,15 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     maxAnswerMessages: config.MAX_ANSWER_MESSAGES,
   });
   const models = new ModelCatalog((signal) => sogni.listModels(signal), config.SOGNI_MODEL);
-  const deps: Deps = { config, logger, chat, history, models, media, ledger, readAttachments: readWithLimits, net };
+  const settings = new SettingsStore(store.namespace<ScopeSettings>('settings'), {
+    model: config.SOGNI_MODEL,
+    persona: config.SYSTEM_PROMPT,
+    threads: config.THREADS === 'on',
+    media: config.MEDIA_IN_CHAT,
+    roles: [],
+    enabled: true,
+  });
+  const deps: Deps = { config, logger, chat, history, models, media, ledger, settings, readAttachments: readWithLimits, net };
 
   const client = new Client({
     intents: [
@@ -126,6 +130,7 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     sweepers: { ...Options.DefaultSweeperSettings, messages: { interval: 900, lifetime: 1800 } },
   });
 
+  media.runs.present(createRunPresenter({ client, pacers, net, logger }));
   const onMessage = createMessageHandler(deps);
   const onInteraction = createInteractionHandler(deps, registry);
   client.on(Events.MessageCreate, (message) => void onMessage(message));
@@ -159,6 +164,8 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
       await client.login(config.DISCORD_TOKEN);
       await ready;
       logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'connected to Discord');
+      // Media runs a previous process left unfinished are finished (shown once, charged once).
+      void media.runs.resumeAll();
       try {
         await registerCommands({
           rest: client.rest,
@@ -176,6 +183,7 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     async stop() {
       clearInterval(pruneTimer);
       await chat.shutdown();
+      await media.runs.detach();
       await client.destroy();
       await net.fetcher.close();
       await store.close();

@@ -43,8 +43,11 @@ const schema = z.object({
     .min(10, 'must be at least 10')
     .max(900, 'must be at most 900')
     .default(300),
+  MEDIA_MODE: z.enum(['runs', 'completions'], { error: 'must be runs or completions' }).default('runs'),
+  MAX_VIDEO_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1').max(120, 'must be at most 120').default(10),
   MEDIA_IN_CHAT: flag.default(true),
   CHAT_MEDIA_AUTO_SPARK: spark(10),
+  THREADS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
   ALLOW_DMS: flag.default(false),
   DEFAULT_DAILY_SPARK: spark(1000),
   DEFAULT_MONTHLY_SPARK: spark(10_000),

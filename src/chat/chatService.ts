@@ -44,6 +44,10 @@ export interface ChatRequest<M> {
    * history for this channel and never written where others' answers read.
    */
   private?: boolean;
+  /** The system prompt in force here (a channel's persona); absent: the bot's. */
+  systemPrompt?: string;
+  /** False where media from chat is off for this channel. */
+  offerMedia?: boolean;
   surface: ChatSurface<M>;
   logger: Logger;
 }
@@ -156,7 +160,9 @@ export class ChatService {
   }
 
   async #run<M>(request: ChatRequest<M>, controller: AbortController, renderer: StreamRenderer<M>): Promise<ChatOutcome> {
-    const { sogni, history, systemPrompt, ledger, prices } = this.#deps;
+    const { sogni, history, ledger, prices } = this.#deps;
+    // The channel's persona, when an admin set one; else the bot's.
+    const systemPrompt = request.systemPrompt ?? this.#deps.systemPrompt;
     const { logger } = request;
     const scope = request.guildId ?? `dm:${request.userId}`;
     if (this.#closing) {
@@ -217,7 +223,7 @@ export class ChatService {
     }
     logger.debug({ turns: upstream.messages.length, dropped: upstream.dropped, model: request.model }, 'asking Sogni');
 
-    const offerMedia = Boolean(this.#deps.media);
+    const offerMedia = Boolean(this.#deps.media) && request.offerMedia !== false;
     let status: string | undefined;
     const show = () => renderer.update(filter.answer, status ?? (filter.thinking || (filter.sawReasoning && !filter.answer) ? THINKING_STATUS : undefined));
     // Text held back in case it is reasoning is shown when its hold ends, even if the model pauses then.
@@ -346,7 +352,7 @@ export class ChatService {
     if (estimate > this.#deps.mediaAutoSpark) return this.#offerMedia(request, spec, scope, estimate);
     const outcome = await media.create(
       spec,
-      { scope, userId: request.userId, dm: request.guildId === null, logger: request.logger },
+      { scope, userId: request.userId, dm: request.guildId === null, logger: request.logger, channelId: request.channelId, private: request.private ?? false },
       signal,
     );
     switch (outcome.kind) {

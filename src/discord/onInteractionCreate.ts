@@ -25,6 +25,12 @@ export function createInteractionHandler(deps: Deps, registry: Registry) {
       await guarded(interaction, deps, { button: button.prefix }, () => button.execute(interaction, deps));
       return;
     }
+    if (interaction.isModalSubmit()) {
+      const modal = registry.modals.find((m) => interaction.customId.startsWith(m.prefix));
+      if (!modal) return;
+      await guarded(interaction, deps, { modal: modal.prefix }, () => modal.execute(interaction, deps));
+      return;
+    }
     if (!interaction.isChatInputCommand()) return;
     const command = registry.commands.get(interaction.commandName);
     if (!command) {

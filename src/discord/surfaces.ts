@@ -1,17 +1,22 @@
-import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, DiscordAPIError, MessageFlags, RESTJSONErrorCodes, type ChatInputCommandInteraction, type Message } from 'discord.js';
+import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, DiscordAPIError, MessageFlags, RESTJSONErrorCodes, type ChatInputCommandInteraction, type Message, type MessageCreateOptions, type ThreadChannel } from 'discord.js';
 import type { ChatSurface, MediaOfferPost } from '../chat/chatService.js';
 import type { FileAttachment } from '../core/streamRenderer.js';
 import { MAKE_MEDIA_PREFIX } from './customIds.js';
 import { sendMediaMessage, type RenderOptions } from './mediaMessage.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 
-/** An answer to a mention: a reply to the user's message, continued in replies to itself. */
-export function messageReplySurface(trigger: Message, media: RenderOptions = {}): ChatSurface<Message> {
+/**
+ * An answer to a mention: a reply to the user's message, continued in replies to itself. With
+ * `thread` (a thread the bot opened on the message), the answer is posted in the thread instead.
+ */
+export function messageReplySurface(trigger: Message, media: RenderOptions = {}, thread?: ThreadChannel): ChatSurface<Message> {
+  const channel = thread ?? trigger.channel;
+  const first = (payload: MessageCreateOptions) => (thread ? thread.send(payload) : trigger.reply({ ...payload, failIfNotExists: false }));
   return {
     post(content, index, previous, attachment) {
-      if (index === 0) return trigger.reply({ content, allowedMentions: SAFE_MENTIONS, failIfNotExists: false, ...withFile(attachment) });
-      if (!trigger.channel.isSendable()) throw new Error('channel is not sendable');
-      return trigger.channel.send({
+      if (index === 0) return first({ content, allowedMentions: SAFE_MENTIONS, ...withFile(attachment) });
+      if (!channel.isSendable()) throw new Error('channel is not sendable');
+      return channel.send({
         content,
         allowedMentions: SAFE_MENTIONS,
         ...(previous ? { reply: { messageReference: previous.id, failIfNotExists: false } } : {}),
@@ -22,13 +27,13 @@ export function messageReplySurface(trigger: Message, media: RenderOptions = {})
       await message.edit({ content, allowedMentions: SAFE_MENTIONS, ...withFile(attachment) });
     },
     async typing() {
-      if ('sendTyping' in trigger.channel) await trigger.channel.sendTyping();
+      if ('sendTyping' in channel) await channel.sendTyping();
     },
     async postMedia(post) {
-      await sendMediaMessage(post, media, (payload) => trigger.reply({ ...payload, failIfNotExists: false }));
+      await sendMediaMessage(post, media, (payload) => first(payload));
     },
     async postOffer(offer) {
-      await trigger.reply({ ...offerMessage(offer), failIfNotExists: false });
+      await first(offerMessage(offer));
     },
   };
 }

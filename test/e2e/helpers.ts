@@ -5,7 +5,9 @@ export function messageWrites(discord: FakeDiscord): RecordedCall[] {
   return discord.calls.filter(
     (c) =>
       (c.method === 'POST' || c.method === 'PATCH') &&
-      (/^\/channels\/\d+\/messages/.test(c.path) || c.path.startsWith('/webhooks/')),
+      (/^\/channels\/\d+\/messages/.test(c.path) || c.path.startsWith('/webhooks/')) &&
+      // Opening a thread on a message carries a name, not content.
+      !c.path.endsWith('/threads'),
   );
 }
 

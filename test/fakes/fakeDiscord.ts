@@ -381,7 +381,7 @@ export class FakeDiscord {
           name: options.name,
           type: 1,
           options: options.options ?? [],
-          ...(options.attachments ? { resolved: { attachments: Object.fromEntries(options.attachments.map((a) => [a.id, a])) } } : {}),
+          ...this.#resolved(options.options ?? [], options.attachments),
         },
       },
     });
@@ -402,6 +402,27 @@ export class FakeDiscord {
         },
       },
     });
+  }
+
+  /** Discord sends the objects that options point at (attachments, channels) in `resolved`. */
+  #resolved(options: { type: number; value: unknown; options?: unknown }[], attachments?: FakeAttachment[]): { resolved?: Record<string, unknown> } {
+    const channelIds: string[] = [];
+    const walk = (list: { type: number; value: unknown; options?: unknown }[]) => {
+      for (const o of list) {
+        if (o.type === 7 && typeof o.value === 'string') channelIds.push(o.value);
+        if (Array.isArray(o.options)) walk(o.options as typeof list);
+      }
+    };
+    walk(options);
+    const channel = (id: string) => {
+      const thread = this.threads.get(id);
+      return thread ? { ...thread, permissions: ALL_PERMISSIONS } : { id, type: 0, name: 'channel', parent_id: null, permissions: ALL_PERMISSIONS };
+    };
+    const resolved = {
+      ...(attachments ? { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) } : {}),
+      ...(channelIds.length ? { channels: Object.fromEntries(channelIds.map((id) => [id, channel(id)])) } : {}),
+    };
+    return Object.keys(resolved).length ? { resolved } : {};
   }
 
   /** A user presses a button under one of the bot's messages (dispatched as INTERACTION_CREATE type 3). */
@@ -925,6 +946,16 @@ export class FakeDiscord {
       return { channelId, handler: () => [400, { message: 'Thread is archived', code: 50083 }] };
     }
     return undefined;
+  }
+
+  /** An admin creates a role in the default guild (dispatched as GUILD_ROLE_CREATE); returns its id. */
+  addRole(name = 'role'): string {
+    const id = snowflake();
+    this.dispatch('GUILD_ROLE_CREATE', {
+      guild_id: this.guildId,
+      role: { id, name, permissions: '0', position: 1, color: 0, hoist: false, managed: false, mentionable: true, flags: 0 },
+    });
+    return id;
   }
 
   /** Discord archives a thread after its inactivity period (or a moderator does). */
