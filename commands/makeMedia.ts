@@ -1,6 +1,7 @@
 import { MessageFlags } from 'discord.js';
 import type { Button } from '../src/discord/command.js';
 import { MAKE_MEDIA_PREFIX } from '../src/discord/customIds.js';
+import { memberRoleIds } from '../src/discord/access.js';
 import { ensureOwner } from '../src/discord/ownership.js';
 import { runMediaJob } from '../src/discord/runMediaJob.js';
 
@@ -32,6 +33,9 @@ export const makeMediaButton: Button = {
       scope: claimed.scope,
       dm: claimed.scope.startsWith('dm:'),
       userId: claimed.userId,
+      // Only the asker may accept, so the presser's roles are the asker's.
+      roleIds: memberRoleIds(interaction.member),
+      private: claimed.private,
       logger,
     });
   },

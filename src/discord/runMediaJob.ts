@@ -13,12 +13,28 @@ function headerFor(prompt: string, userId: string): string {
 }
 
 /**
- * Runs one media request for a deferred interaction (/imagine, Reroll, Vary): a status that
- * counts the seconds, then the media with its buttons, or one line saying why not.
+ * Runs one media request for a deferred interaction (/imagine, Reroll, Vary, an accepted
+ * offer). As a durable run (the default): the reply shows the run's progress with ⏹ Cancel,
+ * then the media with its buttons, or one line saying why not; the run is in the store, so a
+ * restart finishes it. In completions mode: a status that counts the seconds, then the same.
  */
 export async function runMediaJob(interaction: RepliableInteraction, deps: Deps, spec: MediaSpec, context: MediaContext): Promise<void> {
-  const started = Date.now();
   const header = headerFor(spec.prompt, context.userId);
+  if (deps.media.mode === 'runs') {
+    await deps.media.runs.start(
+      spec,
+      { ...context, requestId: interaction.id },
+      {
+        header,
+        ...(interaction.channelId ? { channelId: interaction.channelId } : {}),
+        surface: 'status',
+        private: context.private ?? false,
+        interaction: { applicationId: interaction.applicationId, token: interaction.token, receivedAt: Date.now() },
+      },
+    );
+    return;
+  }
+  const started = Date.now();
   let done = false;
   let inFlight: Promise<unknown> = Promise.resolve();
   const showStatus = () => {

@@ -1,56 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type Keyv from 'keyv';
 import { describeFailure } from '../core/describeFailure.js';
-import { chatCost, chatEstimate, mediaCostFromOutput, mediaEstimate, roundSpark, toolKind, type PriceTable } from '../core/pricing.js';
+import { KeyedMutex } from '../core/keyedMutex.js';
+import { chatCost, mediaCostFromOutput, roundSpark, toolKind, type PriceTable } from '../core/pricing.js';
 import { describeRefusal, describeWarning } from '../core/spendMath.js';
-import type { Logger } from '../logger.js';
-import { extractMedia, type MediaItem } from '../sogni/extractMedia.js';
+import { extractMedia } from '../sogni/extractMedia.js';
 import type { Sogni } from '../sogni/sogniClient.js';
 import { toFailure } from '../sogni/toFailure.js';
 import type { SpendLedger } from '../spend/spendLedger.js';
-import { KeyedMutex } from '../core/keyedMutex.js';
+import { JOB_TTL_MS, jobOf, type StoredJob } from './jobs.js';
+import { mediaMessages, toolFor, worstCase, type MediaSpec } from './mediaRequest.js';
+import { LEDGER_DOWN_LINE, type MediaContext, type MediaOutcome } from './outcome.js';
+import type { RunService } from './runService.js';
 
-/** What to make. */
-export interface MediaSpec {
-  /** The user's words. */
-  prompt: string;
-  /** An image to edit or vary (HTTPS URL or data URI). */
-  reference?: string;
-  /** A tool the model already chose in chat, with its arguments. */
-  tool?: string;
-  args?: Record<string, unknown>;
-  /** Asks for a different result than last time (Reroll). */
-  reroll?: boolean;
-}
+export type { MediaSpec } from './mediaRequest.js';
+export type { MediaContext, MediaOutcome } from './outcome.js';
+export type { StoredJob } from './jobs.js';
 
-export interface MediaContext {
-  /** Guild id, or `dm:<userId>`. */
-  scope: string;
-  userId: string;
-  dm: boolean;
-  logger: Logger;
-}
-
-export type MediaOutcome =
-  | { kind: 'ok'; media: MediaItem[]; text: string; notes: string[]; jobId: string }
-  | { kind: 'refused'; line: string }
-  | { kind: 'failed'; line: string }
-  | { kind: 'empty'; text: string; line: string; notes: string[] };
-
-/** What Reroll and Vary need, kept in the store so buttons work after a restart. */
-export interface StoredJob {
-  prompt: string;
-  reference?: string;
-  tool?: string;
-  args?: Record<string, unknown>;
-  media: MediaItem[];
-  userId: string;
-  scope: string;
-  at: number;
-}
-
-/** Jobs are kept this long for their buttons. */
-const JOB_TTL_MS = 30 * 24 * 3600_000;
 /** How long an offer to make paid media from a chat answer can be accepted. */
 export const OFFER_TTL_MS = 10 * 60_000;
 
@@ -65,13 +31,6 @@ export interface MediaOffer {
   at: number;
 }
 
-const SYSTEM = [
-  "You make media with Sogni's creative tools for a Discord user.",
-  'Call exactly one tool that fits the request: generate_image unless they clearly ask for video, music or speech;',
-  'edit_image when they give an image to change.',
-  'Then answer with one short sentence about the result.',
-].join(' ');
-
 export interface MediaServiceDeps {
   sogni: Sogni;
   ledger: SpendLedger;
@@ -80,12 +39,21 @@ export interface MediaServiceDeps {
   tokenType: string;
   jobs: Keyv<StoredJob>;
   offers: Keyv<MediaOffer>;
+  /** Longest video or audio a request may ask for (MAX_VIDEO_SECONDS). */
+  maxSeconds: number;
+  /** 'runs': new media goes through durable runs; 'completions': one synchronous request. */
+  mode: 'runs' | 'completions';
+  /** Durable runs; also finishes runs a previous process left, whatever the mode. */
+  runs: RunService;
 }
 
 /**
  * The one spend-gated path to Sogni's media tools, used by /imagine, its buttons and media
- * asked for in chat: reserve an estimate (or refuse, sending nothing), run the tools on
- * Sogni's side, settle with the reported cost (else the price table), or release on failure.
+ * asked for in chat. In runs mode (the default) every paid job's price is previewed by Sogni
+ * and held against the limits before it is confirmed (RunService). In completions mode the
+ * tool is forced and its price drivers bounded in what is sent, the worst case for that is
+ * held (or the request refused, sending nothing), and the hold is settled with the reported
+ * cost (else the price table), or released on failure.
  */
 export class MediaService {
   readonly #deps: MediaServiceDeps;
@@ -96,13 +64,36 @@ export class MediaService {
     this.#deps = deps;
   }
 
-  estimate(spec: MediaSpec): number {
-    const tool = toolFor(spec);
-    return roundSpark(mediaEstimate(this.#deps.prices, tool, spec.args) + chatEstimate(this.#deps.prices, SYSTEM.length + spec.prompt.length));
+  get mode(): 'runs' | 'completions' {
+    return this.#deps.mode;
   }
 
+  /** Durable runs: /imagine starts them with a status target; its Cancel button asks them to stop. */
+  get runs(): RunService {
+    return this.#deps.runs;
+  }
+
+  /** The most the request can cost as it is sent (the tool forced, its price drivers bounded). */
+  estimate(spec: MediaSpec): number {
+    return worstCase(this.#deps.prices, spec, this.#deps.maxSeconds);
+  }
+
+  /** Makes media for a caller that shows the result itself (a chat answer). */
   async create(spec: MediaSpec, context: MediaContext, signal: AbortSignal = new AbortController().signal): Promise<MediaOutcome> {
-    const { sogni, ledger, prices, model, tokenType } = this.#deps;
+    if (this.#deps.mode === 'runs') {
+      return this.#deps.runs.start(spec, context, {
+        header: `-# for <@${context.userId}>`,
+        surface: 'caller',
+        private: context.private ?? false,
+        ...(context.channelId ? { channelId: context.channelId } : {}),
+      }, signal);
+    }
+    return this.createNow(spec, context, signal);
+  }
+
+  /** The synchronous path: one non-streaming request with the tool run on Sogni's side. */
+  async createNow(spec: MediaSpec, context: MediaContext, signal: AbortSignal = new AbortController().signal): Promise<MediaOutcome> {
+    const { sogni, ledger, prices, model, tokenType, maxSeconds } = this.#deps;
     const { logger } = context;
     const tool = toolFor(spec);
     let reserved: Awaited<ReturnType<SpendLedger['reserve']>>;
@@ -110,13 +101,14 @@ export class MediaService {
       reserved = await ledger.reserve({
         scope: context.scope,
         userId: context.userId,
+        ...(context.roleIds ? { roleIds: context.roleIds } : {}),
         kind: toolKind(tool),
         model,
         estimate: this.estimate(spec),
       });
     } catch (err) {
       logger.error({ err }, 'could not record the spend hold; not asking Sogni');
-      return { kind: 'failed', line: "⚠️ I can't record spending right now, so I won't make media. Try again in a moment." };
+      return { kind: 'failed', line: LEDGER_DOWN_LINE };
     }
     if (!reserved.ok) {
       logger.info({ limit: reserved.refusal.limit, needed: reserved.refusal.needed }, 'media refused by spend limit');
@@ -128,14 +120,12 @@ export class MediaService {
       response = await sogni.createMedia({
         userId: context.userId,
         model,
-        messages: [
-          { role: 'system', content: SYSTEM },
-          { role: 'user', content: userMessage(spec) },
-        ],
+        messages: mediaMessages(spec, maxSeconds),
         tokenType,
         signal,
         ...(spec.reference ? { reference: spec.reference } : {}),
-        ...(spec.tool ? { tool: spec.tool } : {}),
+        // Forced: the model may not pick a dearer tool than the one held for.
+        tool,
       });
     } catch (err) {
       await ledger.release(hold).catch((e: unknown) => logger.error({ err: e }, 'could not release a spend hold'));
@@ -169,16 +159,7 @@ export class MediaService {
       };
     }
     const jobId = randomUUID();
-    const job: StoredJob = {
-      prompt: spec.prompt,
-      media: extracted.media,
-      userId: context.userId,
-      scope: context.scope,
-      at: Date.now(),
-      ...(spec.reference && !spec.reference.startsWith('data:') ? { reference: spec.reference } : {}),
-      ...(spec.tool ? { tool: spec.tool } : {}),
-      ...(spec.args ? { args: spec.args } : {}),
-    };
+    const job = jobOf(spec, extracted.media, context);
     try {
       await this.#deps.jobs.set(jobId, job, JOB_TTL_MS);
     } catch (err) {
@@ -213,20 +194,6 @@ export class MediaService {
       return offer;
     });
   }
-}
-
-/** The tool a request is for: the one the model chose, else an edit when there is an image, else a new image. */
-function toolFor(spec: MediaSpec): string {
-  return spec.tool ?? (spec.reference ? 'edit_image' : 'generate_image');
-}
-
-function userMessage(spec: MediaSpec): string {
-  const parts = [spec.prompt];
-  if (spec.tool) parts.push(`Use ${spec.tool} with these arguments: ${JSON.stringify(spec.args ?? {})}`);
-  if (spec.reference) parts.push('The attached image is the one to work from.');
-  // A new seed gives a different result for the same prompt.
-  if (spec.reroll) parts.push(`Make a new variation (seed ${Math.floor(Math.random() * 2 ** 31)}).`);
-  return parts.join('\n\n');
 }
 
 function oneLine(text: string): string {

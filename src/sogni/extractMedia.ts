@@ -41,7 +41,7 @@ const EXT_KIND: [RegExp, MediaItem['kind']][] = [
   [/\.(glb|gltf|obj|fbx|usdz|ply)$/i, 'model'],
 ];
 
-function kindFrom(type: unknown, url: string): MediaItem['kind'] {
+export function kindFrom(type: unknown, url: string): MediaItem['kind'] {
   const t = typeof type === 'string' ? type.toLowerCase() : '';
   for (const kind of ['image', 'video', 'audio', 'model'] as const) if (t.startsWith(kind) || t.includes(`/${kind}`) || t === kind) return kind;
   if (t.startsWith('3d') || t === 'mesh') return 'model';

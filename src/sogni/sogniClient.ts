@@ -93,6 +93,10 @@ export interface SogniOptions {
   queue: FairQueue;
   /** Longest a request keeps retrying after 429s before the user sees the rate-limit line, in ms. */
   maxRateLimitWaitMs?: number;
+  /** What paid requests are paid with (TOKEN_TYPE), sent on chat requests too. */
+  tokenType?: string;
+  /** Where chat latency and time to first token are counted (the ops metrics). */
+  metrics?: { sogniRequest(kind: 'chat', seconds: number, ok: boolean): void; sogniFirstToken(seconds: number): void } | undefined;
 }
 
 /** Sogni's limit is per key: 60 requests per 60 s (sogni-api.md). */
@@ -120,8 +124,12 @@ export class Sogni {
   readonly #mediaTimeoutSeconds: number;
   readonly #queue: FairQueue;
   readonly #maxRateLimitWaitMs: number;
+  readonly #tokenType: string | undefined;
+  readonly #metrics: SogniOptions['metrics'];
 
-  constructor({ apiKey, baseURL, timeoutSeconds, mediaTimeoutSeconds = 300, queue, maxRateLimitWaitMs = MAX_RATE_LIMIT_WAIT_MS }: SogniOptions) {
+  constructor({ apiKey, baseURL, timeoutSeconds, mediaTimeoutSeconds = 300, queue, maxRateLimitWaitMs = MAX_RATE_LIMIT_WAIT_MS, tokenType, metrics }: SogniOptions) {
+    this.#tokenType = tokenType;
+    this.#metrics = metrics;
     this.#timeoutSeconds = timeoutSeconds;
     this.#mediaTimeoutSeconds = mediaTimeoutSeconds;
     this.#queue = queue;
@@ -136,6 +144,11 @@ export class Sogni {
       // The SDK would print unparsable stream chunks to the console; the bot logs failures itself.
       logLevel: 'off',
     });
+  }
+
+  /** The one line every request waits in (durable runs take their turns here too). */
+  get queue(): FairQueue {
+    return this.#queue;
   }
 
   get mediaTimeoutSeconds(): number {
@@ -196,11 +209,13 @@ export class Sogni {
       stream: true,
       stream_options: { include_usage: true },
       ...(maxTokens ? { max_tokens: maxTokens } : {}),
+      ...(this.#tokenType ? { token_type: this.#tokenType } : {}),
       ...(offerMediaTools ? { sogni_tools: 'creative-tools', sogni_tool_execution: false } : { sogni_tools: false }),
     };
     const result: StreamResult = {};
     const calls: { name: string; args: string }[] = [];
     let streaming = false;
+    const sentAt = Date.now();
     arm();
     try {
       const stream = await this.#openai.chat.completions.create(body, { signal: AbortSignal.any([signal, idle.signal]) });
@@ -225,6 +240,7 @@ export class Sogni {
           slot.args += call.function?.arguments ?? '';
         }
         if (out.content !== undefined || out.reasoning !== undefined || out.toolCall !== undefined) {
+          if (!progress.yielded) this.#metrics?.sogniFirstToken((Date.now() - sentAt) / 1000);
           progress.yielded = true;
           yield out;
         }
@@ -238,6 +254,7 @@ export class Sogni {
       throw err;
     } finally {
       clearTimeout(timer);
+      this.#metrics?.sogniRequest('chat', (Date.now() - sentAt) / 1000, result.finishReason !== undefined);
     }
     // The SDK ends quietly when aborted; tell the two aborts apart.
     if (timedOut) throw new SogniTimeoutError(this.#timeoutSeconds);

@@ -2,6 +2,7 @@ import { PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeMessage } from '../fakes/fakeDiscord.js';
 import { imageResult, words } from '../fakes/fakeSogni.js';
+import { mediaRequests } from '../fakes/fakeSogniRuns.js';
 import { startHarness, type Harness } from '../fakes/harness.js';
 import { expectSafeMentions, messageWrites } from './helpers.js';
 
@@ -55,7 +56,7 @@ describe('media asked for in a chat answer', () => {
     // The offer's message turns into the result (and loses this button), so keep its id.
     const makeId = makeButton(offer)?.custom_id ?? '';
     expect(offer.message_reference?.message_id).toBe(question.id);
-    expect(h.sogni.mediaCalls()).toHaveLength(0);
+    expect(mediaRequests(h.sogni)).toHaveLength(0);
     expect((await h.bot.deps.ledger.state(h.discord.guildId)).recent.every((e) => e.kind === 'chat')).toBe(true);
     // The chat request was capped at the output tokens its hold reserved.
     expect(h.sogni.chatCalls()[0]?.body['max_tokens']).toBe(4096);
@@ -64,7 +65,7 @@ describe('media asked for in a chat answer', () => {
     const stolen = h.discord.pressButton({ customId: makeId, message: offer, user: mallory, permissions: MANAGER });
     await h.discord.waitFor(() => stolen.callbacks.length > 0);
     expect(stolen.callbacks[0]).toMatchObject({ type: 4, data: { content: `Only <@${bob.id}> can make this.`, flags: 64 } });
-    expect(h.sogni.mediaCalls()).toHaveLength(0);
+    expect(mediaRequests(h.sogni)).toHaveLength(0);
 
     // Bob accepts: the offer's message becomes the job's status and then its result, without the button.
     const accepted = h.discord.pressButton({ customId: makeId, message: offer, user: bob });
@@ -75,8 +76,8 @@ describe('media asked for in a chat answer', () => {
       return m && m.attachments.length > 0 ? m : undefined;
     }, 15_000);
     expect(makeButton(result)).toBeUndefined();
-    expect(h.sogni.mediaCalls()).toHaveLength(1);
-    expect(h.sogni.mediaCalls()[0]?.body['tool_choice']).toEqual({ type: 'function', function: { name: 'generate_video' } });
+    expect(mediaRequests(h.sogni)).toHaveLength(1);
+    expect(mediaRequests(h.sogni)[0]?.['tool_choice']).toEqual({ type: 'function', function: { name: 'generate_video' } });
     const paid = (await h.bot.deps.ledger.state(h.discord.guildId)).recent.find((e) => e.kind === 'video');
     expect(paid?.userId).toBe(bob.id);
 
@@ -84,7 +85,7 @@ describe('media asked for in a chat answer', () => {
     const again = h.discord.pressButton({ customId: makeId, message: offer, user: bob });
     await h.discord.waitFor(() => again.callbacks.length > 0);
     expect(again.callbacks[0]).toMatchObject({ type: 4, data: { content: expect.stringContaining('expired or was already used'), flags: 64 } });
-    expect(h.sogni.mediaCalls()).toHaveLength(1);
+    expect(mediaRequests(h.sogni)).toHaveLength(1);
     expectSafeMentions(messageWrites(h.discord));
   });
 
@@ -93,7 +94,7 @@ describe('media asked for in a chat answer', () => {
     obeyPlantedInstruction(h, 'generate_image', { prompt: 'a fox' });
     h.sogni.mediaScript = (_body, index) => ({ kind: 'json', body: imageResult(`${h!.sogni.origin}/media/result-${index + 1}.png`) });
     h.discord.postUserMessage({ content: 'draw a fox' });
-    await h.sogni.waitFor(() => h!.sogni.mediaCalls().length === 1, 15_000);
+    await h.sogni.waitFor(() => mediaRequests(h!.sogni).length === 1, 15_000);
     await h.discord.waitFor(() => h?.discord.botMessages().find((m) => m.attachments.length > 0), 15_000);
     expect(h.discord.botMessages().some((m) => makeButton(m))).toBe(false);
   });
@@ -103,7 +104,7 @@ describe('media asked for in a chat answer', () => {
     obeyPlantedInstruction(h, 'send_email', { to: 'someone@example.com' });
     h.discord.postUserMessage({ content: 'hello' });
     await h.discord.waitFor(() => h?.discord.botMessages().find((m) => m.content.startsWith('Sure, making it now.')), 15_000);
-    expect(h.sogni.mediaCalls()).toHaveLength(0);
+    expect(mediaRequests(h.sogni)).toHaveLength(0);
     expect(h.discord.botMessages().some((m) => makeButton(m))).toBe(false);
   });
 

@@ -139,7 +139,7 @@ describe("sharing Sogni's rate limit", () => {
   });
 
   it('retries a 429 on /imagine and posts the image', async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { MEDIA_MODE: 'completions' } });
     h.sogni.mediaScript = (_body, index) =>
       index === 0 ? rateLimited({ 'retry-after': '1' }) : { kind: 'json', body: imageResult(`${h?.sogni.origin}/media/after-wait.png`) };
     const interaction = h.discord.runCommand({ name: 'imagine', options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'a fox' }] });

@@ -2,6 +2,7 @@ import { ApplicationCommandOptionType, PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeMessage } from '../fakes/fakeDiscord.js';
 import { words } from '../fakes/fakeSogni.js';
+import { mediaRequests } from '../fakes/fakeSogniRuns.js';
 import { startHarness, type Harness } from '../fakes/harness.js';
 import { expectSafeMentions, messageWrites } from './helpers.js';
 
@@ -18,7 +19,8 @@ const MANAGER = String(PermissionFlagsBits.ViewChannel | PermissionFlagsBits.Sen
 const prompt = (value: string) => ({ name: 'prompt', type: ApplicationCommandOptionType.String, value });
 const buttonId = (m: FakeMessage, prefix: string) =>
   m.components.flatMap((r) => r.components.map((c) => c.custom_id ?? '')).find((id) => id.startsWith(prefix)) ?? '';
-const finished = (m: FakeMessage | undefined) => m && !m.content.includes('Working on it') && m.history.length > 1;
+/** Done: past the status (waiting, starting, pricing, a progress bar, or the completions path's seconds). */
+const finished = (m: FakeMessage | undefined) => m && !/\n-# (⏳|💰|⏹ Cancelling|[▰▱])/.test(m.content) && m.history.length > 1;
 
 async function imagineAs(harness: Harness, user: ReturnType<Harness['discord']['user']>) {
   const record = harness.discord.runCommand({ name: 'imagine', user, permissions: MEMBER, options: [prompt('a fox in the snow')] });
@@ -34,7 +36,7 @@ describe('result buttons belong to their job', () => {
     h = await startHarness();
     const alice = h.discord.user('alice');
     const result = await imagineAs(h, alice);
-    expect(h.sogni.mediaCalls()).toHaveLength(1);
+    expect(mediaRequests(h.sogni)).toHaveLength(1);
     const before = await h.bot.deps.ledger.state(h.discord.guildId);
 
     const mallory = h.discord.user('mallory');
@@ -46,7 +48,7 @@ describe('result buttons belong to their job', () => {
     expect(vary.callbacks[0]).toMatchObject({ type: 4, data: { content: `Only <@${alice.id}> or a server manager can vary this.`, flags: 64 } });
     // The refusal names alice but must not ping her.
     expect((reroll.callbacks[0] as { data: { allowed_mentions?: { parse: unknown[] } } }).data.allowed_mentions?.parse).toEqual([]);
-    expect(h.sogni.mediaCalls()).toHaveLength(1);
+    expect(mediaRequests(h.sogni)).toHaveLength(1);
     const after = await h.bot.deps.ledger.state(h.discord.guildId);
     expect(after.daySpent).toBe(before.daySpent);
     expect(Object.keys(after.reservations)).toHaveLength(0);
@@ -59,7 +61,7 @@ describe('result buttons belong to their job', () => {
 
     const reroll = h.discord.pressButton({ customId: buttonId(result, 'media:reroll:'), message: result, user: alice, permissions: MEMBER });
     await h.discord.waitFor(() => finished(h?.discord.original(reroll)), 15_000);
-    expect(h.sogni.mediaCalls()).toHaveLength(2);
+    expect(mediaRequests(h.sogni)).toHaveLength(2);
 
     const mod = h.discord.user('mod');
     const vary = h.discord.pressButton({ customId: buttonId(result, 'media:vary:'), message: result, user: mod, permissions: MANAGER });
@@ -67,11 +69,12 @@ describe('result buttons belong to their job', () => {
       const m = h?.discord.original(vary);
       return finished(m) ? m : undefined;
     }, 15_000);
-    expect(h.sogni.mediaCalls()).toHaveLength(3);
+    expect(mediaRequests(h.sogni)).toHaveLength(3);
     // The result is still alice's: made for her, and her buttons.
     expect(varied.content).toContain(`<@${alice.id}>`);
-    const refs = h.sogni.mediaCalls()[2]?.body['media_references'] as { url: string }[];
-    expect(refs[0]?.url).toContain('/media/result-1.png');
+    const refs = mediaRequests(h.sogni)[2]?.['media_references'] as { url: string }[];
+    // Vary works from the first result.
+    expect(refs[0]?.url).toBe(h.sogni.runs.created[0]?.artifacts[0]?.['url']);
     expectSafeMentions(messageWrites(h.discord));
   });
 
@@ -87,7 +90,7 @@ describe('result buttons belong to their job', () => {
     const press = h.discord.pressButton({ customId: 'media:reroll:elsewhere', message: result, user: alice, permissions: MANAGER });
     await h.discord.waitFor(() => press.callbacks.length > 0);
     expect(press.callbacks[0]).toMatchObject({ type: 4, data: { content: expect.stringContaining('made somewhere else'), flags: 64 } });
-    expect(h.sogni.mediaCalls()).toHaveLength(1);
+    expect(mediaRequests(h.sogni)).toHaveLength(1);
   });
 });
 

@@ -54,7 +54,7 @@ const refusals = (harness: Harness) => harness.logs.filter((l) => l['msg'] === '
 
 describe('one safe way to fetch', () => {
   it('refuses a media link on the trusted Sogni host that redirects to another private address', async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { MEDIA_MODE: 'completions' } });
     h.sogni.mediaRedirects.set('/media/hop.png', `${secret.origin}/secret.png`);
     h.sogni.mediaScript = () => ({ kind: 'json', body: imageResult(`${h?.sogni.origin}/media/hop.png`) });
     const message = await imagine(h, 'a fox');
@@ -70,7 +70,7 @@ describe('one safe way to fetch', () => {
   });
 
   it('still follows a redirect from the trusted host to itself and re-uploads the file', async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { MEDIA_MODE: 'completions' } });
     h.sogni.mediaRedirects.set('/media/hop.png', `${h.sogni.origin}/media/final.png`);
     h.sogni.mediaScript = () => ({ kind: 'json', body: imageResult(`${h?.sogni.origin}/media/hop.png`) });
     const message = await imagine(h, 'a fox');
@@ -80,7 +80,7 @@ describe('one safe way to fetch', () => {
   });
 
   it('never fetches a bare private link the model wrote in its text', async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { MEDIA_MODE: 'completions' } });
     const body = { ...imageResult('unused', 2.5, `Here it is: ${secret.origin}/x.png`), sogni_tool_results: [] };
     h.sogni.mediaScript = () => ({ kind: 'json', body });
     const message = await imagine(h, 'a fox');

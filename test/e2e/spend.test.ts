@@ -30,7 +30,7 @@ async function imagine(harness: Harness, text: string) {
 
 describe('spend limits', () => {
   it('refuses a request over the limit, says which and when it resets, and sends nothing to Sogni', async () => {
-    h = await startHarness({ env: { DEFAULT_DAILY_SPARK: '3', PRICE_IMAGE: '4' } });
+    h = await startHarness({ env: { MEDIA_MODE: 'completions', DEFAULT_DAILY_SPARK: '3', PRICE_IMAGE: '4' } });
     const message = await imagine(h, 'a castle');
     expect(message.content).toMatch(/⛔ That would go over this server's daily limit: 0 Spark of 3 Spark used, and this needs about 4\.\d+ Spark\. It resets at 00:00 UTC/);
     expect(h.sogni.calls).toHaveLength(0);
@@ -45,7 +45,7 @@ describe('spend limits', () => {
   });
 
   it('settles with the reported cost, records chat by tokens, and warns once past 80%', async () => {
-    h = await startHarness({ env: { DEFAULT_DAILY_SPARK: '10', PRICE_IMAGE: '1' } });
+    h = await startHarness({ env: { MEDIA_MODE: 'completions', DEFAULT_DAILY_SPARK: '10', PRICE_IMAGE: '1' } });
     // Each image reports 2.5 Spark: 2.5, 5, 7.5 (past 80% of 10 at the fourth? no: at 7.5 < 8), 10.
     const results = [];
     for (let i = 0; i < 3; i++) results.push(await imagine(h, `picture ${i}`));
@@ -76,7 +76,7 @@ describe('/spend', () => {
   });
 
   it('sets any subset of limits, shows them in status with bars, and clears back to the defaults', async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { MEDIA_MODE: 'completions' } });
     const set = await spend(h, 'set', [num('daily', 50), num('user_daily', 5)]);
     expect(set.data.flags).toBe(64);
     expect(set.data.content).toContain('Daily: **50 Spark** · Monthly: **10,000 Spark** · Per person per day: **5 Spark**');

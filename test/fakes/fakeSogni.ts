@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
+import { FakeRuns } from './fakeSogniRuns.js';
 import { waitFor } from './waitFor.js';
 
 /**
@@ -102,6 +103,8 @@ export class FakeSogni {
   readonly mediaDownloads: string[] = [];
   /** /media/ paths answered with a 302 to another URL (a CDN that redirects). */
   readonly mediaRedirects = new Map<string, string>();
+  /** Durable runs (/v1/chat/runs), in fakeSogniRuns.ts. */
+  readonly runs = new FakeRuns(() => this.origin);
   readonly #server: Server;
   #port = 0;
 
@@ -180,6 +183,7 @@ export class FakeSogni {
       json(200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'sogni' })) });
       return;
     }
+    if (await this.runs.handle(req, url, Buffer.concat(chunks), res)) return;
     if (req.method !== 'POST' || url.pathname !== '/v1/chat/completions') {
       json(404, { error: { message: 'Not found', type: 'not_found_error', code: 'not_found' } });
       return;
