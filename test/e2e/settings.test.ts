@@ -192,6 +192,25 @@ describe('who may use the bot, and where', () => {
     await answered(h, h.discord.channelId);
   });
 
+  it('refuses a result’s Reroll once the bot is turned off in that channel', async () => {
+    h = await startHarness({ env: { MEDIA_MODE: 'completions' } });
+    const alice = h.discord.user('alice');
+    const made = h.discord.runCommand({ name: 'imagine', user: alice, options: [{ name: 'prompt', type: STRING, value: 'a fox' }] });
+    const result = await h.discord.waitFor(() => {
+      const m = h?.discord.original(made);
+      return m && m.attachments.length > 0 ? m : undefined;
+    }, 15_000);
+    await settings(h, 'set', [
+      { name: 'channel', type: CHANNEL, value: h.discord.channelId },
+      { name: 'enabled', type: BOOLEAN, value: false },
+    ]);
+    const rerollId = result.components.flatMap((r) => r.components).find((c) => c.custom_id?.startsWith('media:reroll:'))?.custom_id ?? '';
+    const press = h.discord.pressButton({ customId: rerollId, message: result, user: alice, permissions: MEMBER });
+    await h.discord.waitFor(() => press.callbacks.length > 0);
+    expect(press.callbacks[0]).toMatchObject({ type: 4, data: { flags: 64, content: expect.stringContaining('not available') } });
+    expect(h.sogni.mediaCalls()).toHaveLength(1);
+  });
+
   it('answers only members with an allowed role', async () => {
     h = await startHarness();
     const patrons = h.discord.addRole('Patrons');
