@@ -88,6 +88,8 @@ async function pressMediaButton(interaction: ButtonInteraction, deps: Deps, vary
     return;
   }
   if (!(await ensureOwner(interaction, job, { verb: vary ? 'vary' : 'reroll', managersToo: true, logger }))) return;
+  // Paid again: the place's settings (bot turned off, allowed roles) apply as to /imagine.
+  await ensureAvailable(interaction, deps);
   const { scope, dm } = spendScope(interaction.guildId, interaction.user.id, deps);
   let spec: MediaSpec;
   if (vary) {

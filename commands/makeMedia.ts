@@ -2,6 +2,7 @@ import { MessageFlags } from 'discord.js';
 import type { Button } from '../src/discord/command.js';
 import { MAKE_MEDIA_PREFIX } from '../src/discord/customIds.js';
 import { memberRoleIds } from '../src/discord/access.js';
+import { ensureAvailable } from '../src/discord/access.js';
 import { ensureOwner } from '../src/discord/ownership.js';
 import { runMediaJob } from '../src/discord/runMediaJob.js';
 
@@ -23,6 +24,7 @@ export const makeMediaButton: Button = {
       return;
     }
     if (!(await ensureOwner(interaction, offer, { verb: 'make', managersToo: false, logger }))) return;
+    await ensureAvailable(interaction, deps);
     const claimed = await deps.media.claimOffer(offerId);
     if (!claimed) {
       await interaction.reply({ content: GONE, flags: MessageFlags.Ephemeral });
