@@ -2,6 +2,7 @@ import { escapeMarkdown, type RepliableInteraction } from 'discord.js';
 import type { Deps } from '../deps.js';
 import type { MediaContext, MediaSpec } from '../media/mediaService.js';
 import { sendMediaMessage } from './mediaMessage.js';
+import { fit } from './runPresenter.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 
 /** How often the status message says how long it has been (well inside the edit budget). */
@@ -66,7 +67,7 @@ export async function runMediaJob(interaction: RepliableInteraction, deps: Deps,
       return;
     case 'empty':
       await interaction.editReply({
-        content: [header, outcome.text.trim().slice(0, 1500), outcome.line, ...outcome.notes].filter(Boolean).join('\n'),
+        content: fit([header, outcome.text.trim().slice(0, 1500), outcome.line, ...outcome.notes].filter(Boolean).join('\n')),
         components: [],
         allowedMentions: SAFE_MENTIONS,
       });

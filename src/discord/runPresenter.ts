@@ -31,7 +31,8 @@ function isGone(err: unknown): boolean {
   return err instanceof DiscordAPIError && (isExpiredToken(err) || err.code === RESTJSONErrorCodes.UnknownMessage || err.code === RESTJSONErrorCodes.UnknownChannel);
 }
 
-function fit(content: string): string {
+/** Content cut to Discord's 2,000 characters (the model's words can be long; the line after them must not be refused). */
+export function fit(content: string): string {
   return content.length > DISCORD_MESSAGE_LIMIT ? `${content.slice(0, DISCORD_MESSAGE_LIMIT - 1)}…` : content;
 }
 
