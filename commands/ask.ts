@@ -9,7 +9,7 @@ import {
 import type { Command } from '../src/discord/command.js';
 import { displayName, hasVisibleText, MAX_PROMPT_CHARS, promptTooLong, toAttachmentRef } from '../src/discord/prompt.js';
 import { interactionSurface } from '../src/discord/surfaces.js';
-import { ensureAvailable } from '../src/discord/access.js';
+import { ensureAvailable, memberRoleIds } from '../src/discord/access.js';
 import { UserError } from '../src/userError.js';
 
 /** Model ids are short slugs; anything else is refused before it reaches Sogni. */
@@ -61,6 +61,7 @@ export const ask: Command = {
       channelId: interaction.channelId,
       guildId: interaction.guildId,
       userId: interaction.user.id,
+      roleIds: memberRoleIds(interaction.member),
       userName: displayName(interaction.member, interaction.user),
       text: prompt,
       attachments: image ? [toAttachmentRef(image)] : [],
@@ -68,7 +69,7 @@ export const ask: Command = {
       systemPrompt: settings.persona,
       offerMedia: settings.media,
       private: ephemeral,
-      surface: interactionSurface(interaction, ephemeral, { net: deps.net }),
+      surface: interactionSurface(interaction, ephemeral, { net: deps.net }, deps.answers),
       logger,
     });
   },

@@ -2,17 +2,19 @@ import { InteractionContextType, type RESTPostAPIChatInputApplicationCommandsJSO
 import type { Config } from '../src/config.js';
 import type { Button, Command, Registry } from '../src/discord/command.js';
 import { ask } from './ask.js';
+import { cleanupButtons } from './cleanup.js';
 import { forget } from './forget.js';
 import { imagine } from './imagine.js';
 import { makeMediaButton } from './makeMedia.js';
 import { settings } from './settings.js';
 import { spend } from './spend.js';
+import { usage } from './usage.js';
 
 /** Every slash command, used by the bot and by `npm run deploy-commands`. */
-export const commands: readonly Command[] = [ask, imagine, forget, spend, settings];
+export const commands: readonly Command[] = [ask, imagine, forget, spend, settings, usage];
 
-/** Buttons that belong to no one command (offers made in chat answers). */
-const standaloneButtons: readonly Button[] = [makeMediaButton];
+/** Buttons that belong to no one command (offers made in chat answers, 🗑️ under answers and results). */
+const standaloneButtons: readonly Button[] = [makeMediaButton, ...cleanupButtons];
 
 /** What the interaction router dispatches to; createBot hands it down. */
 export const registry: Registry = {

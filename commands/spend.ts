@@ -2,6 +2,7 @@ import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
   ApplicationIntegrationType,
+  ChannelType,
   InteractionContextType,
   MessageFlags,
   PermissionFlagsBits,
@@ -12,6 +13,9 @@ import type { Deps } from '../src/deps.js';
 import type { Command } from '../src/discord/command.js';
 import { SAFE_MENTIONS } from '../src/discord/safeMentions.js';
 import { resetsAt, type SpendLimits, type SpendState } from '../src/core/spendMath.js';
+import type { RoleLimits } from '../src/core/roleLimits.js';
+import { missingPostPermissions } from '../src/discord/alertPoster.js';
+import type { AlertSettings } from '../src/spend/spendAlerts.js';
 import { UserError } from '../src/userError.js';
 
 /** The largest limit accepted: 10 million Spark is US$50,000. Anything above is a typo. */
@@ -40,7 +44,31 @@ export const data = {
         limitOption('user_daily', 'Spark per person per day'),
       ],
     },
-    { type: ApplicationCommandOptionType.Subcommand, name: 'clear', description: 'Go back to the default limits' },
+    { type: ApplicationCommandOptionType.Subcommand, name: 'clear', description: 'Go back to the default limits (role limits too)' },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'role',
+      description: "A per-person daily limit for members with a role (0 blocks the role's paid use)",
+      options: [
+        { type: ApplicationCommandOptionType.Role, name: 'role', description: 'Which role', required: true },
+        limitOption('user_daily', 'Spark per person per day for members with this role'),
+        { type: ApplicationCommandOptionType.Boolean, name: 'clear', description: "Remove the role's limit" },
+      ],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'alerts',
+      description: 'Post to a channel at 80% and 100% of the limits and when a request is refused',
+      options: [
+        {
+          type: ApplicationCommandOptionType.Channel,
+          name: 'channel',
+          description: 'Where to post the alerts',
+          channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.PublicThread, ChannelType.PrivateThread],
+        },
+        { type: ApplicationCommandOptionType.Boolean, name: 'off', description: 'Stop posting alerts' },
+      ],
+    },
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
@@ -78,12 +106,52 @@ export const spend: Command = {
       case 'clear': {
         const limits = await deps.ledger.clearLimits(guildId);
         deps.logger.info({ guildId, userId: interaction.user.id }, 'spend limits reset to defaults');
-        await reply(interaction, `Back to the default limits.\n${describeLimits(limits)}`);
+        await reply(interaction, `Back to the default limits, and no role limits.\n${describeLimits(limits)}`);
+        return;
+      }
+      case 'role': {
+        const role = interaction.options.getRole('role', true);
+        const clear = interaction.options.getBoolean('clear') ?? false;
+        const raw = interaction.options.getNumber(NAMES.user_daily);
+        if (clear === (raw !== null)) throw new UserError('Give either user_daily or clear:true.');
+        const spark = raw === null ? null : parseLimit(NAMES.user_daily, raw);
+        const roles = await deps.ledger.setRoleLimit(guildId, role.id, spark);
+        deps.logger.info({ guildId, userId: interaction.user.id, roleId: role.id, userDaily: spark }, 'role spend limit changed');
+        const said =
+          spark === null
+            ? `<@&${role.id}> no longer has its own limit.`
+            : spark === 0
+              ? `Members with <@&${role.id}> can make no paid requests, unless another role of theirs allows it.`
+              : `Members with <@&${role.id}> may spend **${sparkText(spark)} Spark** a day each (their most generous role counts).`;
+        await reply(interaction, `${said}\n${describeRoleLimits(roles)}`);
+        return;
+      }
+      case 'alerts': {
+        const channel = interaction.options.getChannel('channel');
+        const off = interaction.options.getBoolean('off') ?? false;
+        if (off === (channel !== null)) throw new UserError('Give either channel or off:true.');
+        if (!channel) {
+          await deps.alerts.configure(guildId, null);
+          deps.logger.info({ guildId, userId: interaction.user.id }, 'spend alerts turned off');
+          await reply(interaction, 'Spend alerts are off.');
+          return;
+        }
+        await deps.alerts.configure(guildId, channel.id);
+        deps.logger.info({ guildId, userId: interaction.user.id, alertChannelId: channel.id }, 'spend alerts channel set');
+        const cached = interaction.guild?.channels.cache.get(channel.id);
+        const missing = cached ? missingPostPermissions(cached) : [];
+        const warning = missing.length ? `\n⚠️ I can't post there yet: I need ${missing.join(' and ')} in <#${channel.id}>.` : '';
+        await reply(interaction, `Spend alerts go to <#${channel.id}>: at 80% and 100% of the daily and monthly limits, and when a request is refused for budget (at most once an hour per limit).${warning}`);
         return;
       }
       default: {
-        const [{ limits, custom }, state] = await Promise.all([deps.ledger.limits(guildId), deps.ledger.state(guildId)]);
-        await reply(interaction, renderStatus(state, limits, custom));
+        const [{ limits, custom }, state, roles, alerts] = await Promise.all([
+          deps.ledger.limits(guildId),
+          deps.ledger.state(guildId),
+          deps.ledger.roleLimits(guildId),
+          deps.alerts.settings(guildId),
+        ]);
+        await reply(interaction, [renderStatus(state, limits, custom), describeRoleLimits(roles), describeAlerts(alerts)].join('\n'));
       }
     }
   },
@@ -122,6 +190,21 @@ function percent(spent: number, limit: number | null): string {
 function until(at: number): string {
   const minutes = Math.max(1, Math.ceil((at - Date.now()) / 60_000));
   return minutes < 60 ? `${minutes} min` : minutes < 2880 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${Math.round(minutes / 1440)} days`;
+}
+
+/** The role limits, one line (status and /spend role). */
+export function describeRoleLimits(roles: RoleLimits): string {
+  const entries = Object.entries(roles).sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return '**Role limits:** none (everyone has the per-person limit)';
+  return `**Role limits** (per person per day; a member's most generous role counts): ${entries.map(([id, v]) => `<@&${id}> ${v === 0 ? 'blocked' : `${sparkText(v)} Spark`}`).join(' · ')}`;
+}
+
+/** Where alerts go, and whether the last one could be posted. */
+export function describeAlerts(alerts: AlertSettings | undefined): string {
+  if (!alerts) return '**Alerts:** off (`/spend alerts channel:` turns them on)';
+  const line = `**Alerts:** <#${alerts.channelId}>`;
+  if (!alerts.failure) return line;
+  return `${line}\n⚠️ I could not post the last alert there (<t:${Math.floor(alerts.failure.at / 1000)}:R>: ${alerts.failure.reason}). I need View Channel and Send Messages in <#${alerts.channelId}>.`;
 }
 
 export function renderStatus(state: SpendState, limits: SpendLimits, custom: boolean): string {

@@ -31,8 +31,14 @@ const schema = z.object({
   USER_MAX_ACTIVE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(2),
   STORE_URL: z
     .string()
-    .regex(/^sqlite:\/\/.+/, 'must be a sqlite:// URL such as sqlite://data/bot.sqlite')
+    .regex(/^(sqlite|rediss?|postgres(ql)?):\/\/.+/, 'must be a sqlite://, redis:// or postgres:// URL such as sqlite://data/bot.sqlite')
     .default('sqlite://data/bot.sqlite'),
+  SHARDS: z.union([z.literal('auto'), z.coerce.number().int("must be 'auto' or a whole number").min(1, "must be 'auto' or at least 1").max(10_000, 'must be at most 10,000')], { error: "must be 'auto' or a number of shards" }).optional(),
+  SHARD_IDS: z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, 'must be shard ids such as 0,1,2 or 0-3').optional(),
+  SHARD_COUNT: z.coerce.number({ error: 'must be a number of shards' }).int('must be a whole number').min(1, 'must be at least 1').max(10_000).optional(),
+  HEALTH_PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(1, 'must be 1-65535').max(65_535, 'must be 1-65535').optional(),
+  HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(0, 'must be 0 or more').max(600, 'must be at most 600').default(20),
   SYSTEM_PROMPT: z.string().max(8000, 'must be at most 8000 characters').default(DEFAULT_SYSTEM_PROMPT),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEV_GUILD_ID: snowflake.optional(),
@@ -54,6 +60,7 @@ const schema = z.object({
   DEFAULT_USER_DAILY_SPARK: z
     .union([z.literal('none'), z.coerce.number({ error: "must be a number of Spark or 'none'" }).min(0, 'must be 0 or more').max(10_000_000)])
     .default(250),
+  REASONING: z.enum(['hide', 'attach'], { error: 'must be hide or attach' }).default('hide'),
   PRICE_CHAT_INPUT_PER_M: price(20),
   PRICE_CHAT_OUTPUT_PER_M: price(60),
   PRICE_IMAGE: price(4),

@@ -4,7 +4,7 @@ import { buildUpstream, type ChatMessage, type Turn } from '../core/history.js';
 import type { MediaPost } from '../core/mediaPost.js';
 import { CHAT_OUTPUT_RESERVE_TOKENS, chatCost, estimateTokens, toolKind, type PriceTable } from '../core/pricing.js';
 import { describeRefusal, describeWarning, spark } from '../core/spendMath.js';
-import { MEDIA_STATUS, StreamRenderer, THINKING_STATUS, waitingStatus, type ReplySurface, type SendFailure } from '../core/streamRenderer.js';
+import { MEDIA_STATUS, REASONING_FILE, StreamRenderer, THINKING_STATUS, waitingStatus, type ReplySurface, type SendFailure } from '../core/streamRenderer.js';
 import { ThinkFilter } from '../core/thinkFilter.js';
 import type { Logger } from '../logger.js';
 import type { MediaService } from '../media/mediaService.js';
@@ -33,6 +33,8 @@ export interface ChatRequest<M> {
   channelId: string;
   guildId: string | null;
   userId: string;
+  /** The asker's role ids in the guild: a role's per-person daily limit applies to them. */
+  roleIds?: readonly string[];
   /** Display name of the person asking; the model sees who spoke. */
   userName: string;
   text: string;
@@ -80,6 +82,10 @@ export interface ChatServiceDeps {
   readAttachments(refs: readonly AttachmentRef[]): Promise<AttachmentInput>;
   /** Most Discord messages one answer may take (MAX_ANSWER_MESSAGES); the rest is attached as answer.md. */
   maxAnswerMessages?: number;
+  /** REASONING: 'attach' adds the model's reasoning to the final message as reasoning.txt; 'hide' (default) drops it. */
+  reasoning?: 'hide' | 'attach';
+  /** Counts answers by outcome (the ops metrics). */
+  metrics?: { answered(outcome: ChatOutcome): void } | undefined;
 }
 
 const SHUTDOWN_NOTICE = '⚠️ The bot is restarting, so this answer was cut short. Ask again in a moment.';
@@ -109,6 +115,7 @@ export class ChatService {
     const entry = { channelId: request.channelId, controller, done };
     this.#active.add(entry);
     void done.finally(() => this.#active.delete(entry));
+    void done.then((outcome) => this.#deps.metrics?.answered(outcome), () => {});
     return done;
   }
 
@@ -206,6 +213,7 @@ export class ChatService {
       reserved = await ledger.reserve({
         scope,
         userId: request.userId,
+        ...(request.roleIds ? { roleIds: request.roleIds } : {}),
         kind: 'chat',
         model: request.model,
         estimate: chatCost(prices, { promptTokens, completionTokens: CHAT_OUTPUT_RESERVE_TOKENS }),
@@ -247,7 +255,7 @@ export class ChatService {
           result = next.value;
           break;
         }
-        if (next.value.reasoning) filter.noteReasoning();
+        if (next.value.reasoning) filter.noteReasoning(next.value.reasoning);
         if (next.value.content) filter.push(next.value.content);
         if (next.value.toolCall) status = MEDIA_STATUS;
         show();
@@ -285,7 +293,9 @@ export class ChatService {
       notices.push(HISTORY_WRITE_NOTICE);
     }
 
-    const outcome = renderer.gone ? { delivered: false } : await renderer.finish(answer, notices.join('\n') || undefined);
+    const reasoning = this.#deps.reasoning === 'attach' ? filter.reasoning.trim() : '';
+    const files = reasoning ? [{ name: REASONING_FILE, text: reasoning }] : [];
+    const outcome = renderer.gone ? { delivered: false } : await renderer.finish(answer, notices.join('\n') || undefined, files);
     logger.info(
       {
         model: request.model,
@@ -352,7 +362,15 @@ export class ChatService {
     if (estimate > this.#deps.mediaAutoSpark) return this.#offerMedia(request, spec, scope, estimate);
     const outcome = await media.create(
       spec,
-      { scope, userId: request.userId, dm: request.guildId === null, logger: request.logger, channelId: request.channelId, private: request.private ?? false },
+      {
+        scope,
+        userId: request.userId,
+        ...(request.roleIds ? { roleIds: request.roleIds } : {}),
+        dm: request.guildId === null,
+        logger: request.logger,
+        channelId: request.channelId,
+        private: request.private ?? false,
+      },
       signal,
     );
     switch (outcome.kind) {
@@ -389,7 +407,7 @@ export class ChatService {
   ): Promise<{ summary?: string; notices: string[] }> {
     const { media, ledger } = this.#deps;
     if (!media || !request.surface.postOffer) return { notices: [MEDIA_NOT_POSTABLE] };
-    const refusal = await ledger.check({ scope, userId: request.userId, estimate }).catch(() => null);
+    const refusal = await ledger.check({ scope, userId: request.userId, estimate, ...(request.roleIds ? { roleIds: request.roleIds } : {}) }).catch(() => null);
     if (refusal) return { notices: [describeRefusal(refusal, Date.now(), request.guildId === null)] };
     const kind = toolKind(spec.tool);
     const price = spark(estimate);

@@ -16,7 +16,7 @@ export interface Actor {
   userId: string;
   /** Guild id of the place the press came from, or `dm:<userId>` in DMs. */
   scope: string;
-  /** Has Manage Server in that guild (never true in DMs). */
+  /** Has the permission that lets a member act for others there (Manage Server; Manage Messages for 🗑️); never in DMs. */
   manager: boolean;
 }
 

@@ -1,4 +1,4 @@
-import type { Pacer } from './editPacer.js';
+import type { Pacer, Slot as SendSlot, SendRoute } from './editPacer.js';
 import { DISCORD_MESSAGE_LIMIT, fenceStateAfter, splitCapped } from './splitMessage.js';
 
 /** A text file sent with a message: the whole of an answer too long for its messages. */
@@ -7,17 +7,30 @@ export interface FileAttachment {
   text: string;
 }
 
+/** What goes with a message besides its text. */
+export interface SendExtras {
+  /** Files uploaded with the message, once (answer.md, reasoning.txt). */
+  files?: readonly FileAttachment[];
+  /** The answer's last message in its final form: the surface may add its controls (the 🗑️ button). */
+  last?: boolean;
+}
+
 /** Where an answer is shown: a reply to a message, or an interaction's reply and follow-ups. */
 export interface ReplySurface<M> {
   /**
    * Posts message number `index` of the answer (0 is the reply itself); `previous` is the one
-   * before it. `attachment`, when given, is uploaded with the message.
+   * before it. `extras.files`, when given, are uploaded with the message.
    */
-  post(content: string, index: number, previous: M | undefined, attachment?: FileAttachment): Promise<M>;
-  /** Replaces a message's text; `attachment`, when given, is added to it. */
-  edit(message: M, content: string, index: number, attachment?: FileAttachment): Promise<void>;
+  post(content: string, index: number, previous: M | undefined, extras?: SendExtras): Promise<M>;
+  /** Replaces a message's text; `extras.files`, when given, are added to it. */
+  edit(message: M, content: string, index: number, extras?: SendExtras): Promise<void>;
   /** Shows "Bot is typing…" (lasts about 10 s on Discord). Optional: a deferred interaction already shows a status. */
   typing?(): Promise<void>;
+  /**
+   * The REST call `post` or `edit` of message `index` will make, so the pacer counts it in the
+   * bucket Discord counts it in. Optional: without it, a send counts as an edit in the channel.
+   */
+  route?(op: 'post' | 'edit', index: number, message?: M): SendRoute | undefined;
 }
 
 /** How a failed send should be treated. */
@@ -60,6 +73,8 @@ const RENDER_LIMIT = DISCORD_MESSAGE_LIMIT - 40;
 export const DEFAULT_MAX_MESSAGES = 6;
 /** The file the whole of an over-long answer is attached as. */
 export const ANSWER_FILE = 'answer.md';
+/** The file the model's reasoning is attached as (REASONING=attach); it is never shown inline. */
+export const REASONING_FILE = 'reasoning.txt';
 /** Under the last message allowed while the answer is still overflowing it. */
 export const OVERFLOW_LIVE = `-# …continued in ${ANSWER_FILE} when the answer is done`;
 /** Under the last message allowed once the whole answer is attached to it. */
@@ -75,15 +90,18 @@ const MAX_NOTICE = 1000;
 interface Slot<M> {
   message: M;
   shown: string;
-  /** True once the answer file was uploaded with this message. */
+  /** True once the answer's files were uploaded with this message. */
   attached: boolean;
+  /** True once this message was sent as the answer's last, final one. */
+  closed?: boolean;
   sentAt: number;
 }
 
 /** What one message should show. */
 interface Desired {
   content: string;
-  attachment?: FileAttachment;
+  files?: readonly FileAttachment[];
+  last?: boolean;
 }
 
 export interface RenderOutcome<M> {
@@ -156,13 +174,14 @@ export class StreamRenderer<M> {
   /**
    * Shows the whole answer, with `notice` (a one-line error or warning) after it, and
    * resolves once every message shows its final text or the answer is undeliverable.
-   * An answer longer than its messages allow is attached whole to the last one.
+   * An answer longer than its messages allow is attached whole to the last one, with `files`.
    */
-  async finish(text: string, notice?: string): Promise<RenderOutcome<M>> {
+  async finish(text: string, notice?: string, files: readonly FileAttachment[] = []): Promise<RenderOutcome<M>> {
     this.#stopTyping();
     const { chunks, overflow } = finalChunks(text, notice, this.#maxMessages);
     const last = chunks.length - 1;
-    this.#final = chunks.map((content, i) => (overflow && i === last ? { content, attachment: { name: ANSWER_FILE, text: text.trim() } } : { content }));
+    const attached = [...(overflow ? [{ name: ANSWER_FILE, text: text.trim() }] : []), ...files];
+    this.#final = chunks.map((content, i) => (i === last && attached.length > 0 ? { content, files: attached } : { content }));
     this.#markFinishing();
     this.#kick();
     await this.#loop;
@@ -179,16 +198,21 @@ export class StreamRenderer<M> {
   }
 
   #desired(): Desired[] {
-    const wanted = this.#final ? [...this.#final] : liveChunks(this.#text, this.#status, this.#maxMessages).map((content) => ({ content }));
+    const wanted: Desired[] = this.#final ? [...this.#final] : liveChunks(this.#text, this.#status, this.#maxMessages).map((content) => ({ content }));
     // Messages already posted stay in place; if the answer shrank (a late reasoning tag), blank them.
     while (wanted.length < this.#slots.length) wanted.push({ content: '…' });
+    const last = wanted.length - 1;
+    if (this.#final && last >= 0) wanted[last] = { ...(wanted[last] as Desired), last: true };
     return wanted;
   }
 
   /** True when message `index` does not show what it should yet. */
   #stale(wanted: Desired | undefined, index: number): boolean {
     const slot = this.#slots[index];
-    return wanted !== undefined && (slot?.shown !== wanted.content || (wanted.attachment !== undefined && !slot.attached));
+    return (
+      wanted !== undefined &&
+      (slot?.shown !== wanted.content || (wanted.files !== undefined && !slot.attached) || (wanted.last === true && !slot.closed))
+    );
   }
 
   async #run(): Promise<void> {
@@ -202,35 +226,44 @@ export class StreamRenderer<M> {
         continue;
       }
       const slot = this.#slots[index];
+      let granted: SendSlot;
       if (slot) {
         const wait = slot.sentAt + this.#minEditIntervalMs - Date.now();
         if (wait > 0 && !this.#final) await Promise.race([sleep(wait), this.#finishing]);
-        await this.#pacer.acquire(this.#final ? 'urgent' : 'paced');
+        granted = await this.#pacer.acquire(this.#final ? 'final' : 'paced', this.#surface.route?.('edit', index, slot.message));
       } else {
-        await this.#pacer.acquire('urgent');
+        granted = await this.#pacer.acquire('new', this.#surface.route?.('post', index));
       }
       // Whatever arrived while we waited goes out now: the newest text, never a stale one.
       const wanted = this.#desired()[index];
-      if (wanted === undefined || !this.#stale(wanted, index)) continue;
-      const { content, attachment } = wanted;
+      if (wanted === undefined || !this.#stale(wanted, index)) {
+        granted.cancel();
+        continue;
+      }
+      const { content, files, last } = wanted;
+      // Edits of a message are spaced from when each left, as the pacer spaces them: counting from the answer would add a round trip to every turn.
+      const leftAt = Date.now();
       try {
         if (slot) {
-          // The file goes up once; later edits leave it in place.
-          const upload = attachment && !slot.attached ? attachment : undefined;
-          await (upload ? this.#surface.edit(slot.message, content, index, upload) : this.#surface.edit(slot.message, content, index));
+          // The files go up once; later edits leave them in place.
+          const upload = files && !slot.attached ? files : undefined;
+          const extras = extrasOf(upload, last);
+          await (extras ? this.#surface.edit(slot.message, content, index, extras) : this.#surface.edit(slot.message, content, index));
           slot.shown = content;
           slot.attached ||= upload !== undefined;
-          slot.sentAt = Date.now();
+          slot.closed ||= last === true;
+          slot.sentAt = leftAt;
         } else {
           const previous = this.#slots[index - 1]?.message;
-          const message = await (attachment
-            ? this.#surface.post(content, index, previous, attachment)
-            : this.#surface.post(content, index, previous));
-          this.#slots[index] = { message, shown: content, attached: attachment !== undefined, sentAt: Date.now() };
+          const extras = extrasOf(files, last);
+          const message = await (extras ? this.#surface.post(content, index, previous, extras) : this.#surface.post(content, index, previous));
+          this.#slots[index] = { message, shown: content, attached: files !== undefined, closed: last === true, sentAt: leftAt };
           this.#stopTyping();
         }
+        granted.done();
         attempt = 0;
       } catch (err) {
+        granted.done();
         attempt += 1;
         this.#options.onSendError?.(err, attempt);
         if (this.#options.classify(err) === 'gone' || attempt >= MAX_SEND_ATTEMPTS) {
@@ -248,6 +281,12 @@ export class StreamRenderer<M> {
     clearInterval(this.#typingTimer);
     this.#typingTimer = undefined;
   }
+}
+
+/** The extras of one send, or undefined when there are none (the surface is then called without them). */
+function extrasOf(files: readonly FileAttachment[] | undefined, last: boolean | undefined): SendExtras | undefined {
+  if (!files && !last) return undefined;
+  return { ...(files ? { files } : {}), ...(last ? { last } : {}) };
 }
 
 function sleep(ms: number): Promise<void> {

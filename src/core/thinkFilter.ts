@@ -37,6 +37,8 @@ export interface ThinkFilterOptions {
  */
 export class ThinkFilter {
   #answer = '';
+  /** Everything hidden as reasoning, kept for REASONING=attach. */
+  #reasoning = '';
   #pending = '';
   #thinking = false;
   #sawReasoning = false;
@@ -79,8 +81,14 @@ export class ThinkFilter {
     return this.#sawReasoning;
   }
 
-  /** Notes reasoning that arrived outside the content (`reasoning_content` on a delta). */
-  noteReasoning(): void {
+  /** The reasoning hidden so far: `<think>` blocks, text before a lone `</think>`, and `reasoning_content`. */
+  get reasoning(): string {
+    return this.#reasoning;
+  }
+
+  /** Notes reasoning that arrived outside the content (`reasoning_content` on a delta), and keeps its text. */
+  noteReasoning(text = ''): void {
+    this.#reasoning += text;
     this.#sawReasoning = true;
     // Reasoning sent apart from the content before any content: the content is the answer.
     if (this.#firstAt === undefined) this.#decide();
@@ -105,8 +113,11 @@ export class ThinkFilter {
         const end = text.indexOf(CLOSE);
         if (end < 0) {
           this.#pending = partialTagSuffix(text, CLOSE);
+          this.#keep(text.slice(0, text.length - this.#pending.length));
           return;
         }
+        this.#keep(text.slice(0, end));
+        this.#endBlock();
         this.#thinking = false;
         this.#decide();
         text = text.slice(end + CLOSE.length).replace(/^\s+/, '');
@@ -117,6 +128,8 @@ export class ThinkFilter {
       if (close >= 0 && (open < 0 || close < open)) {
         // A closing tag with no opening one: everything before it was reasoning.
         this.#sawReasoning = true;
+        this.#keep(this.#answer + text.slice(0, close));
+        this.#endBlock();
         this.#answer = '';
         this.#decide();
         text = text.slice(close + CLOSE.length).replace(/^\s+/, '');
@@ -140,10 +153,20 @@ export class ThinkFilter {
 
   /** Ends the stream: a dangling partial tag was just text after all, and nothing is held any more. */
   end(): string {
-    if (!this.#thinking) this.#answer += this.#pending;
+    if (this.#thinking) this.#keep(this.#pending);
+    else this.#answer += this.#pending;
     this.#pending = '';
     this.#decide();
     return this.#answer;
+  }
+
+  #keep(text: string): void {
+    this.#reasoning += text;
+  }
+
+  /** Separates one reasoning block from the next. */
+  #endBlock(): void {
+    if (this.#reasoning && !this.#reasoning.endsWith('\n\n')) this.#reasoning = `${this.#reasoning.trimEnd()}\n\n`;
   }
 
   /** Ends the hold for good. */

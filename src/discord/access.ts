@@ -12,6 +12,17 @@ export function memberRoleIds(member: GuildMember | APIInteractionGuildMember | 
   return member instanceof GuildMember ? [...member.roles.cache.keys()] : member.roles;
 }
 
+/**
+ * Role ids of whoever pays for a press: the presser's own, or, when a manager presses for
+ * someone else, that member's (fetched; none if they left), so their role allowance applies.
+ */
+export async function ownerRoleIds(interaction: Interaction, ownerId: string): Promise<string[]> {
+  if (!interaction.inGuild()) return [];
+  if (interaction.user.id === ownerId) return memberRoleIds(interaction.member);
+  const member = await interaction.guild?.members.fetch(ownerId).catch(() => null);
+  return memberRoleIds(member);
+}
+
 /** The channel whose settings a thread inherits. */
 export function parentOf(channel: Channel | null | undefined): string | null {
   return channel?.isThread() ? channel.parentId : null;

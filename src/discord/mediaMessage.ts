@@ -3,6 +3,7 @@ import type { MediaPost, PostedMedia } from '../core/mediaPost.js';
 import { DISCORD_MESSAGE_LIMIT } from '../core/splitMessage.js';
 import { FetchProblem } from '../net/fetchProblem.js';
 import type { NetDeps } from '../net/safeFetch.js';
+import { DELETE_MEDIA_PREFIX, deleteButton } from './cleanup.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
 
 /**
@@ -99,6 +100,8 @@ export async function renderMediaMessage(post: MediaPost, options: RenderOptions
   if (post.media.some((m) => m.kind === 'image')) {
     buttons.push(new ButtonBuilder().setCustomId(`${VARY_PREFIX}${post.jobId}`).setLabel('Vary').setEmoji('🎨').setStyle(ButtonStyle.Secondary));
   }
+  // Its owner, or a moderator, can take it down; the job says whose it is.
+  buttons.push(deleteButton(`${DELETE_MEDIA_PREFIX}${post.jobId}`));
   return {
     content,
     files,

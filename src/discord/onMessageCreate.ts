@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { memberRoleIds, parentOf } from './access.js';
 import { attachmentsFor, displayName, hasVisibleText, isAddressedToBot, promptFromMessage, promptTooLong } from './prompt.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
+import { RESTARTING_LINE } from '../ops/lifecycle.js';
 import { messageReplySurface } from './surfaces.js';
 
 const EMPTY_MENTION_HINT = 'Hi! Mention me with a question, for example: “@me what is a good name for a cat?”, or use `/ask`.';
@@ -35,6 +36,7 @@ export function createMessageHandler(deps: Deps) {
       channelId: message.channelId,
       userId: message.author.id,
       messageId: message.id,
+      requestId: message.id,
     });
     try {
       const settings = await deps.settings.effective(message.guildId, message.channelId, parentOf(message.channel));
@@ -45,6 +47,8 @@ export function createMessageHandler(deps: Deps) {
           return;
         }
       }
+      // Shutting down: say so rather than start an answer the grace period may not cover.
+      if (deps.lifecycle.draining) return void (await message.reply({ content: RESTARTING_LINE, allowedMentions: SAFE_MENTIONS, failIfNotExists: false }));
       const raw = promptFromMessage(message, botId);
       const text = hasVisibleText(raw) ? raw : '';
       const attachments = await attachmentsFor(message);
@@ -64,13 +68,14 @@ export function createMessageHandler(deps: Deps) {
         channelId: thread?.id ?? message.channelId,
         guildId: message.guildId ?? null,
         userId: message.author.id,
+        roleIds: memberRoleIds(message.member),
         userName: displayName(message.member, message.author),
         text,
         attachments,
         model: settings.model,
         systemPrompt: settings.persona,
         offerMedia: settings.media,
-        surface: messageReplySurface(message, { net: deps.net }, thread),
+        surface: messageReplySurface(message, { net: deps.net }, thread, deps.answers),
         logger,
       });
     } catch (err) {

@@ -17,6 +17,7 @@ import {
   type SpendLimits,
   type SpendState,
 } from '../core/spendMath.js';
+import { memberAllowance, type Allowance, type RoleLimits } from '../core/roleLimits.js';
 
 /**
  * A request that died with its process leaves a reservation behind; after this long it
@@ -34,12 +35,16 @@ export interface ReserveRequest {
   kind: SpendKind;
   model: string;
   estimate: number;
+  /** The member's role ids: a role's per-person daily limit (`/spend role`) replaces the server's for them. */
+  roleIds?: readonly string[];
 }
 
 export interface Hold {
   scope: string;
   reservation: Reservation;
   entry: LedgerEntry;
+  /** The per-person daily limit the hold was granted under (the member's roles resolved), for settle's warnings. */
+  userDaily?: number | null;
 }
 
 export type ReserveResult = { ok: true; hold: Hold } | { ok: false; refusal: Refusal; limits: SpendLimits };
@@ -50,42 +55,102 @@ export interface SettleResult {
   limits: SpendLimits;
 }
 
+/** Runs a task while holding a key; the store's lock holds it across every process sharing the store. */
+export type LedgerLock = <T>(key: string, task: () => Promise<T>) => Promise<T>;
+
+export interface LedgerOptions {
+  /** Defaults to an in-process lock (enough for one process on its own SQLite file). */
+  lock?: LedgerLock;
+}
+
+/** What the ledger tells observers (the alert channel): a request settled, or one refused by a limit. */
+export type LedgerEvent =
+  | { type: 'settled'; scope: string; entry: LedgerEntry; state: SpendState; limits: SpendLimits }
+  | { type: 'refused'; scope: string; request: Omit<ReserveRequest, 'roleIds'>; refusal: Refusal };
+
+/** A scope's stored limits: its own overrides of the defaults, and per-person daily limits by role. */
+type StoredLimits = Partial<SpendLimits> & { roles?: Record<string, number> };
+
+/** How many of a member's latest paid requests are kept for /usage. */
+export const USER_RECENT_ENTRIES = 5;
+
 /**
  * The spend ledger: per-scope limits and windows, reservations before anything is sent,
  * settlement with the real cost after. Every change to a scope is a read-modify-write under
- * that scope's lock, so concurrent requests in one guild can never overspend together. (A
- * guild lives on one shard, so an in-process lock is enough when sharding.)
+ * that scope's lock, so concurrent requests in one guild can never overspend together. The
+ * lock is the store's (`Store.lock`), held across processes on Redis and PostgreSQL: a guild's
+ * events reach one shard at a time, but around a restart, a respawned shard or a new shard
+ * count two processes can serve one guild at once, and money must stay exact then too.
  */
 export class SpendLedger {
   readonly #keyv: Keyv<unknown>;
   readonly #defaults: (scope: string) => SpendLimits;
-  readonly #locks = new KeyedMutex();
+  readonly #lock: LedgerLock;
   readonly #now: () => number;
+  readonly #observers: ((event: LedgerEvent) => void)[] = [];
 
-  constructor(keyv: Keyv<unknown>, defaults: (scope: string) => SpendLimits, now: () => number = Date.now) {
+  constructor(keyv: Keyv<unknown>, defaults: (scope: string) => SpendLimits, now: () => number = Date.now, options: LedgerOptions = {}) {
     this.#keyv = keyv;
     this.#defaults = defaults;
     this.#now = now;
+    const local = new KeyedMutex();
+    this.#lock = options.lock ?? ((key, task) => local.run(key, task));
   }
 
   async limits(scope: string): Promise<{ limits: SpendLimits; custom: boolean }> {
-    const custom = (await this.#keyv.get(`limits:${scope}`)) as Partial<SpendLimits> | undefined;
-    return { limits: { ...this.#defaults(scope), ...(custom ?? {}) }, custom: custom !== undefined };
+    const { roles: _roles, ...custom } = ((await this.#keyv.get(`limits:${scope}`)) as StoredLimits | undefined) ?? {};
+    return { limits: { ...this.#defaults(scope), ...custom }, custom: Object.keys(custom).length > 0 };
+  }
+
+  /** Per-person daily limits by role id (`/spend role`). */
+  async roleLimits(scope: string): Promise<RoleLimits> {
+    return ((await this.#keyv.get(`limits:${scope}`)) as StoredLimits | undefined)?.roles ?? {};
+  }
+
+  /** Sets a role's per-person daily limit (0 blocks the role's paid use), or removes it (null). */
+  async setRoleLimit(scope: string, roleId: string, spark: number | null): Promise<RoleLimits> {
+    return this.#lock(`limits:${scope}`, async () => {
+      const current = ((await this.#keyv.get(`limits:${scope}`)) as StoredLimits | undefined) ?? {};
+      const { [roleId]: _old, ...others } = current.roles ?? {};
+      const roles = spark === null ? others : { ...others, [roleId]: spark };
+      const { roles: _roles, ...own } = current;
+      const next: StoredLimits = Object.keys(roles).length > 0 ? { ...own, roles } : own;
+      if (Object.keys(next).length === 0) await this.#keyv.delete(`limits:${scope}`);
+      else await this.#keyv.set(`limits:${scope}`, next);
+      return roles;
+    });
+  }
+
+  /** A member's per-person daily limit here, their roles' limits resolved (for /usage; reserve decides). */
+  async allowance(scope: string, roleIds: readonly string[]): Promise<Allowance> {
+    const [{ limits }, roles] = await Promise.all([this.limits(scope), this.roleLimits(scope)]);
+    return memberAllowance(limits.userDaily, roles, roleIds);
+  }
+
+  /** A member's latest paid requests in a scope, newest first (at most USER_RECENT_ENTRIES). */
+  async userRecent(scope: string, userId: string): Promise<LedgerEntry[]> {
+    return ((await this.#keyv.get(`recent:${scope}:${userId}`)) as LedgerEntry[] | undefined) ?? [];
+  }
+
+  /** Calls `observer` after every settlement and every refusal; it must not throw or block. */
+  observe(observer: (event: LedgerEvent) => void): void {
+    this.#observers.push(observer);
   }
 
   /** Overrides some of a scope's limits; the others keep their current values. */
   async setLimits(scope: string, changes: Partial<SpendLimits>): Promise<SpendLimits> {
-    return this.#locks.run(`limits:${scope}`, async () => {
+    return this.#lock(`limits:${scope}`, async () => {
       const current = (await this.#keyv.get(`limits:${scope}`)) as Partial<SpendLimits> | undefined;
       const next = { ...(current ?? {}), ...changes };
       await this.#keyv.set(`limits:${scope}`, next);
-      return { ...this.#defaults(scope), ...next };
+      const { roles: _roles, ...own } = next as StoredLimits;
+      return { ...this.#defaults(scope), ...own };
     });
   }
 
   /** Returns a scope to the configured defaults. */
   async clearLimits(scope: string): Promise<SpendLimits> {
-    await this.#locks.run(`limits:${scope}`, () => this.#keyv.delete(`limits:${scope}`));
+    await this.#lock(`limits:${scope}`, () => this.#keyv.delete(`limits:${scope}`));
     return this.#defaults(scope);
   }
 
@@ -98,8 +163,8 @@ export class SpendLedger {
    * Which limit `estimate` would break now, without holding anything (null: it fits today).
    * Only a preview: reserve decides, atomically, when the request really runs.
    */
-  async check(request: Pick<ReserveRequest, 'scope' | 'userId' | 'estimate'>): Promise<Refusal | null> {
-    const { limits } = await this.limits(request.scope);
+  async check(request: Pick<ReserveRequest, 'scope' | 'userId' | 'estimate' | 'roleIds'>): Promise<Refusal | null> {
+    const limits = this.#forMember(await this.#configured(request.scope), request.roleIds);
     const now = this.#now();
     const state = rollover(await this.#load(request.scope), now);
     return findRefusal(state, limits, request.userId, roundSpark(Math.max(0, request.estimate)), now);
@@ -107,14 +172,18 @@ export class SpendLedger {
 
   /** Holds `estimate` against every limit, or says which limit it would break. Nothing is held on refusal. */
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
-    const { limits } = await this.limits(request.scope);
-    return this.#locks.run(request.scope, async () => {
+    const configured = await this.#configured(request.scope);
+    return this.#lock(request.scope, async () => {
+      // The member's allowance is decided here, under the lock, against their spend as it stands.
+      const limits = this.#forMember(configured, request.roleIds);
       const now = this.#now();
       let state = await this.#expireStale(rollover(await this.#load(request.scope), now), request.scope, now);
       const estimate = roundSpark(Math.max(0, request.estimate));
       const refusal = findRefusal(state, limits, request.userId, estimate, now);
       if (refusal) {
         await this.#save(request.scope, state);
+        const { roleIds: _roleIds, ...asked } = request;
+        this.#emit({ type: 'refused', scope: request.scope, request: { ...asked, estimate }, refusal });
         return { ok: false, refusal, limits } as const;
       }
       const reservation: Reservation = { id: randomUUID(), userId: request.userId, amount: estimate, at: now };
@@ -133,32 +202,46 @@ export class SpendLedger {
       // The entry first: a reservation the ledger cannot show must not exist.
       await this.#keyv.set(`entry:${request.scope}:${entry.id}`, entry, LEDGER_ENTRY_TTL_MS);
       await this.#save(request.scope, state);
-      return { ok: true, hold: { scope: request.scope, reservation, entry } } as const;
+      return { ok: true, hold: { scope: request.scope, reservation, entry, ...(request.roleIds?.length ? { userDaily: limits.userDaily } : {}) } } as const;
     });
   }
 
   /** Replaces the hold by the real cost. Returns the limits that just passed 80% (each once per window). */
   async settle(hold: Hold, actual: number, kind?: SpendKind): Promise<SettleResult> {
-    const { limits } = await this.limits(hold.scope);
-    return this.#locks.run(hold.scope, async () => {
+    const { limits: scopeLimits } = await this.limits(hold.scope);
+    // Warnings about the member's own limit speak of the allowance their roles gave them.
+    const limits = hold.userDaily === undefined ? scopeLimits : { ...scopeLimits, userDaily: hold.userDaily };
+    return this.#lock(hold.scope, async () => {
       const state = rollover(await this.#load(hold.scope), this.#now());
       const entry: LedgerEntry = { ...hold.entry, ...(kind ? { kind } : {}), actual: roundSpark(Math.max(0, actual)), status: 'settled' };
       if (!state.reservations[hold.reservation.id]) {
-        // Already expired or settled: record the cost without double counting the hold.
+        const previous = await this.entry(hold.scope, hold.entry.id);
+        // Settled or released already (a replay after a restart): nothing changes.
+        if (previous?.status === 'settled' || previous?.status === 'released') return { warnings: [], state, limits };
+        // The hold expired while its work ran on (a long media run): the late cost still counts.
+        const late: Reservation = { ...hold.reservation, amount: 0 };
+        const result = applySettle(applyReserve(state, late), late, entry.actual ?? 0, limits, entry);
         await this.#keyv.set(`entry:${hold.scope}:${entry.id}`, entry, LEDGER_ENTRY_TTL_MS);
-        return { warnings: [], state, limits };
+        await this.#save(hold.scope, result.state);
+        await this.#rememberForUser(entry);
+        this.#emit({ type: 'settled', scope: hold.scope, entry, state: result.state, limits: scopeLimits });
+        return { warnings: result.warnings, state: result.state, limits };
       }
       const result = applySettle(state, hold.reservation, entry.actual ?? 0, limits, entry);
       await this.#keyv.set(`entry:${hold.scope}:${entry.id}`, entry, LEDGER_ENTRY_TTL_MS);
       await this.#save(hold.scope, result.state);
+      await this.#rememberForUser(entry);
+      this.#emit({ type: 'settled', scope: hold.scope, entry, state: result.state, limits: scopeLimits });
       return { warnings: result.warnings, state: result.state, limits };
     });
   }
 
   /** Gives the hold back: the request failed or was cancelled, nothing was spent. */
   async release(hold: Hold): Promise<void> {
-    await this.#locks.run(hold.scope, async () => {
+    await this.#lock(hold.scope, async () => {
       const state = rollover(await this.#load(hold.scope), this.#now());
+      // A hold already settled stays settled (a replay after a restart).
+      if (!state.reservations[hold.reservation.id] && (await this.entry(hold.scope, hold.entry.id))?.status === 'settled') return;
       const entry: LedgerEntry = { ...hold.entry, actual: 0, status: 'released' };
       await this.#keyv.set(`entry:${hold.scope}:${entry.id}`, entry, LEDGER_ENTRY_TTL_MS);
       if (state.reservations[hold.reservation.id]) await this.#save(hold.scope, applyRelease(state, hold.reservation, entry));
@@ -183,6 +266,36 @@ export class SpendLedger {
       next = applyRelease(next, reservation, expired);
     }
     return next;
+  }
+
+  /** The scope's limits and role limits, from one read. */
+  async #configured(scope: string): Promise<{ limits: SpendLimits; roles: RoleLimits }> {
+    const { roles = {}, ...own } = ((await this.#keyv.get(`limits:${scope}`)) as StoredLimits | undefined) ?? {};
+    return { limits: { ...this.#defaults(scope), ...own }, roles };
+  }
+
+  /** The scope's limits with the per-person one replaced by what the member's roles give them. */
+  #forMember(configured: { limits: SpendLimits; roles: RoleLimits }, roleIds: readonly string[] | undefined): SpendLimits {
+    if (!roleIds?.length) return configured.limits;
+    return { ...configured.limits, userDaily: memberAllowance(configured.limits.userDaily, configured.roles, roleIds).spark };
+  }
+
+  /** Keeps the member's latest paid requests under their own key (called under the scope's lock), for /usage. */
+  async #rememberForUser(entry: LedgerEntry): Promise<void> {
+    const key = `recent:${entry.scope}:${entry.userId}`;
+    const previous = ((await this.#keyv.get(key)) as LedgerEntry[] | undefined) ?? [];
+    const next = [entry, ...previous.filter((e) => e.id !== entry.id)].slice(0, USER_RECENT_ENTRIES);
+    await this.#keyv.set(key, next, LEDGER_ENTRY_TTL_MS);
+  }
+
+  #emit(event: LedgerEvent): void {
+    for (const observer of this.#observers) {
+      try {
+        observer(event);
+      } catch {
+        // An observer's failure must never change what the ledger decided.
+      }
+    }
   }
 
   async #load(scope: string): Promise<SpendState> {

@@ -110,7 +110,7 @@ describe('command registration', () => {
   it('registers globally at start and skips the call when nothing changed', async () => {
     h = await startHarness();
     const global = h.discord.registeredCommands('global') as { name: string; contexts: number[] }[];
-    expect(global.map((c) => c.name).sort()).toEqual(['ask', 'forget', 'imagine', 'settings', 'spend']);
+    expect(global.map((c) => c.name).sort()).toEqual(['ask', 'forget', 'imagine', 'settings', 'spend', 'usage']);
     // DMs are off by default, so no command is offered there.
     for (const c of global) expect(c.contexts).toEqual([0]);
     const puts = () => h?.discord.calls.filter((c) => c.method === 'PUT').length;
@@ -121,7 +121,7 @@ describe('command registration', () => {
 
   it('registers on the development guild when DEV_GUILD_ID is set', async () => {
     h = await startHarness({ env: { DEV_GUILD_ID: '123456789012345678' } });
-    expect(h.discord.registeredCommands('123456789012345678')).toHaveLength(5);
+    expect(h.discord.registeredCommands('123456789012345678')).toHaveLength(6);
     expect(h.discord.registeredCommands('global')).toBeUndefined();
   });
 });

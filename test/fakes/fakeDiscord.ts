@@ -113,12 +113,24 @@ export interface InteractionLimits {
   tokenMs: number;
 }
 
+/**
+ * How message writes are counted: `shared` (every create and edit of a channel, interaction
+ * webhooks included, draws on one budget), `separate` (creates and edits of a channel each have
+ * their own, each interaction token its own), or `changing` (`separate`, until the limits
+ * shrink halfway through a run). Every mode reports Discord's rate-limit headers.
+ */
+export type RateLimitMode = 'shared' | 'separate' | 'changing';
+
 export interface RateLimitOptions {
-  /** Creates/edits per window per channel (Discord: 5 per 5 s). */
+  mode: RateLimitMode;
+  /** Writes per window per bucket (Discord: 5 per 5 s). */
   limit: number;
   windowMs: number;
   /** Requests per second for the whole bot (Discord: 50). */
   globalPerSecond: number;
+  /** `changing`: after this long from the first write, every bucket starts afresh with `changedLimit`. */
+  changeAfterMs: number;
+  changedLimit: number;
 }
 
 export interface FakeDiscordOptions {
@@ -130,7 +142,31 @@ export interface FakeDiscordOptions {
   latencyMs?: number;
   rateLimit?: Partial<RateLimitOptions> | false;
   interactionLimits?: Partial<InteractionLimits>;
+  /** Shards GET /gateway/bot recommends, and how many may identify at once (sharding tests). */
+  shards?: number;
+  maxConcurrency?: number;
+  /** Ids for the extra guilds (a test that needs a guild on a given shard picks its id). */
+  extraGuildIds?: string[];
+  /** The application's flags (GET /applications/@me, READY); the default has the Message Content intent on. */
+  applicationFlags?: number;
+  /** The bot's permissions in some guilds (by id), from the start; see setBotPermissions. */
+  botPermissions?: Record<string, bigint>;
 }
+
+/** Application flags: the Message Content intent, for verified bots and for bots under 100 servers. */
+export const GATEWAY_MESSAGE_CONTENT = 1 << 18;
+export const GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19;
+/** The privileged intent bit a client identifies with to read message content. */
+const MESSAGE_CONTENT_INTENT = 1 << 15;
+/** What the bot may do in a guild unless a test changes it (View Channels, Send Messages, Embed Links, …). */
+const BOT_GUILD_PERMISSIONS = '1071698660929';
+
+/** The shard Discord routes a guild to: (guild_id >> 22) % shard_count. */
+export function shardOf(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+type GatewaySocket = WebSocket & { identified?: boolean; shard?: [number, number] };
 
 /** What the bot sends when it creates or edits a message. */
 interface MessageBody {
@@ -193,8 +229,10 @@ export class FakeDiscord {
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #sockets = new Set<WebSocket>();
-  readonly #sent: { seq: number; payload: string }[] = [];
+  readonly #sent: { seq: number; payload: string; guildId?: string }[] = [];
   readonly #bucketLog = new Map<string, number[]>();
+  #firstWriteAt: number | undefined;
+  #limitChanged = false;
   readonly #globalLog: number[] = [];
   readonly #faults: Fault[] = [];
   readonly #commands = new Map<string, unknown[]>();
@@ -211,6 +249,16 @@ export class FakeDiscord {
   readonly memberRoles = new Map<string, string[]>();
   /** Extra guilds and their channels (guild id → channel ids). */
   readonly extraGuilds = new Map<string, string[]>();
+  /** What GET /gateway/bot says. */
+  shardCount: number;
+  maxConcurrency: number;
+  applicationFlags: number;
+  /** Every IDENTIFY the gateway accepted, with the shard it asked for. */
+  readonly identifies: { shard: [number, number]; intents: number; at: number }[] = [];
+  /** True: the gateway refuses every connection (Discord unreachable from the bot). */
+  gatewayRefused = false;
+  /** The bot's permissions in a guild (its roles), when a test changes them. */
+  readonly #botPermissions = new Map<string, string>();
 
   constructor(options: FakeDiscordOptions = {}) {
     this.token = options.token ?? 'fake-bot-token.for-tests-only';
@@ -218,11 +266,18 @@ export class FakeDiscord {
     this.botUser = { id: this.applicationId, username: 'Sogni', global_name: 'Sogni', discriminator: '0', avatar: null, bot: true };
     this.latencyMs = options.latencyMs ?? 0;
     this.rateLimit =
-      options.rateLimit === false ? false : { limit: 5, windowMs: 5000, globalPerSecond: 50, ...(options.rateLimit ?? {}) };
+      options.rateLimit === false
+        ? false
+        : { mode: 'shared', limit: 5, windowMs: 5000, globalPerSecond: 50, changeAfterMs: 5000, changedLimit: 3, ...(options.rateLimit ?? {}) };
     this.interactionLimits = { callbackMs: 3000, tokenMs: 15 * 60_000, ...(options.interactionLimits ?? {}) };
     for (let g = 0; g < (options.extraGuilds ?? 0); g++) {
       this.extraGuilds.set(snowflake(), Array.from({ length: options.channelsPerGuild ?? 1 }, () => snowflake()));
     }
+    for (const id of options.extraGuildIds ?? []) this.extraGuilds.set(id, Array.from({ length: options.channelsPerGuild ?? 1 }, () => snowflake()));
+    this.shardCount = options.shards ?? 1;
+    this.maxConcurrency = options.maxConcurrency ?? 1;
+    this.applicationFlags = options.applicationFlags ?? GATEWAY_MESSAGE_CONTENT_LIMITED;
+    for (const [guildId, permissions] of Object.entries(options.botPermissions ?? {})) this.setBotPermissions(guildId, permissions);
     this.#server = createServer((req, res) => void this.#handle(req, res));
     this.#wss = new WebSocketServer({ noServer: true });
     this.#server.on('upgrade', (req, socket, head) => {
@@ -407,9 +462,11 @@ export class FakeDiscord {
   /** Discord sends the objects that options point at (attachments, channels) in `resolved`. */
   #resolved(options: { type: number; value: unknown; options?: unknown }[], attachments?: FakeAttachment[]): { resolved?: Record<string, unknown> } {
     const channelIds: string[] = [];
+    const roleIds: string[] = [];
     const walk = (list: { type: number; value: unknown; options?: unknown }[]) => {
       for (const o of list) {
         if (o.type === 7 && typeof o.value === 'string') channelIds.push(o.value);
+        if (o.type === 8 && typeof o.value === 'string') roleIds.push(o.value);
         if (Array.isArray(o.options)) walk(o.options as typeof list);
       }
     };
@@ -421,6 +478,7 @@ export class FakeDiscord {
     const resolved = {
       ...(attachments ? { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) } : {}),
       ...(channelIds.length ? { channels: Object.fromEntries(channelIds.map((id) => [id, channel(id)])) } : {}),
+      ...(roleIds.length ? { roles: Object.fromEntries(roleIds.map((id) => [id, this.#role(id)])) } : {}),
     };
     return Object.keys(resolved).length ? { resolved } : {};
   }
@@ -512,10 +570,26 @@ export class FakeDiscord {
   dispatch(t: string, d: unknown): void {
     const seq = ++this.#seq;
     const payload = JSON.stringify({ op: 0, t, s: seq, d });
+    const guildId = (d as { guild_id?: string } | null)?.guild_id;
     // Kept for RESUME: a client that reconnects gets what it missed, as from Discord.
-    this.#sent.push({ seq, payload });
+    this.#sent.push({ seq, payload, ...(guildId ? { guildId } : {}) });
     if (this.#sent.length > 1000) this.#sent.shift();
-    for (const ws of this.#sockets) if ((ws as WebSocket & { identified?: boolean }).identified) ws.send(payload);
+    for (const ws of this.#sockets) if ((ws as GatewaySocket).identified && this.#reaches(ws as GatewaySocket, guildId)) ws.send(payload);
+  }
+
+  /** As on Discord, a guild's events go to its shard only, and DMs to shard 0. */
+  #reaches(ws: GatewaySocket, guildId: string | undefined): boolean {
+    const [id, count] = ws.shard ?? [0, 1];
+    return guildId ? shardOf(guildId, count) === id : id === 0;
+  }
+
+  /** Sets the bot's permissions in a guild (as its roles would): what GUILD_CREATE and GET /users/@me/guilds show. */
+  setBotPermissions(guildId: string, permissions: bigint): void {
+    this.#botPermissions.set(guildId, permissions.toString());
+  }
+
+  #guildIds(): string[] {
+    return [this.guildId, ...this.extraGuilds.keys()];
   }
 
   /** Drops every gateway connection with a resumable close code, as Discord does when it restarts a node. */
@@ -529,6 +603,10 @@ export class FakeDiscord {
   // ——— gateway ———
 
   #onSocket(ws: WebSocket): void {
+    if (this.gatewayRefused) {
+      ws.terminate();
+      return;
+    }
     this.#sockets.add(ws);
     ws.on('close', () => this.#sockets.delete(ws));
     ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 }, s: null, t: null }));
@@ -540,18 +618,34 @@ export class FakeDiscord {
           ws.close(4004, 'Authentication failed.');
           return;
         }
-        (ws as WebSocket & { identified?: boolean }).identified = true;
+        const intents = Number(packet.d['intents'] ?? 0);
+        // Discord refuses a privileged intent the application has not turned on.
+        if ((intents & MESSAGE_CONTENT_INTENT) !== 0 && (this.applicationFlags & (GATEWAY_MESSAGE_CONTENT | GATEWAY_MESSAGE_CONTENT_LIMITED)) === 0) {
+          ws.close(4014, 'Disallowed intent(s).');
+          return;
+        }
+        const requested = packet.d['shard'];
+        const shard: [number, number] = Array.isArray(requested) ? [Number(requested[0]), Number(requested[1])] : [0, 1];
+        if (!(shard[1] >= 1 && shard[0] >= 0 && shard[0] < shard[1])) {
+          ws.close(4010, 'Invalid shard.');
+          return;
+        }
+        this.identifies.push({ shard, intents, at: Date.now() });
+        const gws = ws as GatewaySocket;
+        gws.shard = shard;
+        gws.identified = true;
+        const mine = this.#guildIds().filter((id) => this.#reaches(gws, id));
         this.#sendTo(ws, 'READY', {
           v: 10,
           user: this.botUser,
-          guilds: [this.guildId, ...this.extraGuilds.keys()].map((id) => ({ id, unavailable: true })),
+          guilds: mine.map((id) => ({ id, unavailable: true })),
           session_id: `session-${snowflake()}`,
           resume_gateway_url: this.gatewayUrl,
-          shard: [0, 1],
-          application: { id: this.applicationId, flags: 0 },
+          shard,
+          application: { id: this.applicationId, flags: this.applicationFlags },
         });
-        this.#sendTo(ws, 'GUILD_CREATE', this.#guildPayload());
-        for (const [guildId, channels] of this.extraGuilds) this.#sendTo(ws, 'GUILD_CREATE', this.#guildPayload(guildId, channels));
+        if (mine.includes(this.guildId)) this.#sendTo(ws, 'GUILD_CREATE', this.#guildPayload());
+        for (const [guildId, channels] of this.extraGuilds) if (mine.includes(guildId)) this.#sendTo(ws, 'GUILD_CREATE', this.#guildPayload(guildId, channels));
       }
       if (packet.op === 6) {
         if (packet.d['token'] !== this.token) {
@@ -560,7 +654,7 @@ export class FakeDiscord {
         }
         this.resumes += 1;
         const after = Number(packet.d['seq'] ?? 0);
-        for (const event of this.#sent) if (event.seq > after) ws.send(event.payload);
+        for (const event of this.#sent) if (event.seq > after && this.#reaches(ws as GatewaySocket, event.guildId)) ws.send(event.payload);
         (ws as WebSocket & { identified?: boolean }).identified = true;
         this.#sendTo(ws, 'RESUMED', {});
       }
@@ -597,7 +691,7 @@ export class FakeDiscord {
         {
           id: guildId,
           name: '@everyone',
-          permissions: '1071698660929',
+          permissions: this.#botPermissions.get(guildId) ?? BOT_GUILD_PERMISSIONS,
           position: 0,
           color: 0,
           hoist: false,
@@ -700,7 +794,7 @@ export class FakeDiscord {
       send(fault.status, fault.body, {}, route.channelId);
       return;
     }
-    const limited = this.#checkRateLimit(route.channelId);
+    const limited = this.#checkRateLimit(method, path, route.channelId);
     if (limited.status === 429) {
       this.rateLimited += 1;
       send(429, limited.body, limited.headers, route.channelId);
@@ -714,10 +808,10 @@ export class FakeDiscord {
     }
   }
 
-  #checkRateLimit(channelId: string | undefined): { status: number; headers: Record<string, string>; body?: unknown } {
+  #checkRateLimit(method: string, path: string, channelId: string | undefined): { status: number; headers: Record<string, string>; body?: unknown } {
     if (!this.rateLimit) return { status: 200, headers: {} };
     const now = Date.now();
-    const { limit, windowMs, globalPerSecond } = this.rateLimit;
+    const { globalPerSecond, windowMs } = this.rateLimit;
     while (this.#globalLog.length && now - (this.#globalLog[0] as number) >= 1000) this.#globalLog.shift();
     if (this.#globalLog.length >= globalPerSecond) {
       const retry = (1000 - (now - (this.#globalLog[0] as number))) / 1000;
@@ -729,12 +823,14 @@ export class FakeDiscord {
     }
     this.#globalLog.push(now);
     if (!channelId) return { status: 200, headers: {} };
-    const log = this.#bucketLog.get(channelId) ?? [];
+    const limit = this.#bucketLimit(now);
+    const { counter, hash } = this.#bucketOf(method, path, channelId);
+    const log = this.#bucketLog.get(counter) ?? [];
     while (log.length && now - (log[0] as number) >= windowMs) log.shift();
-    this.#bucketLog.set(channelId, log);
+    this.#bucketLog.set(counter, log);
     const resetAfter = (oldest: number) => Math.max(0, (oldest + windowMs - now) / 1000);
     if (log.length >= limit) {
-      const retry = resetAfter(log[0] as number);
+      const retry = resetAfter(log[log.length - limit] as number);
       return {
         status: 429,
         headers: {
@@ -743,7 +839,7 @@ export class FakeDiscord {
           'x-ratelimit-remaining': '0',
           'x-ratelimit-reset': ((now + retry * 1000) / 1000).toFixed(3),
           'x-ratelimit-reset-after': retry.toFixed(3),
-          'x-ratelimit-bucket': `channel-${channelId}`,
+          'x-ratelimit-bucket': hash,
           'x-ratelimit-scope': 'user',
         },
         body: { message: 'You are being rate limited.', retry_after: retry, global: false },
@@ -758,9 +854,38 @@ export class FakeDiscord {
         'x-ratelimit-remaining': String(limit - log.length),
         'x-ratelimit-reset': ((now + retry * 1000) / 1000).toFixed(3),
         'x-ratelimit-reset-after': retry.toFixed(3),
-        'x-ratelimit-bucket': `channel-${channelId}`,
+        'x-ratelimit-bucket': hash,
       },
     };
+  }
+
+  /**
+   * Which budget a write draws on, and the bucket hash reported for it. `shared`: one per
+   * channel, interaction webhooks included. `separate` (and `changing`): creates and edits of
+   * a channel each their own, though both report one hash (as developers measured on
+   * Discord), and each interaction token its own.
+   */
+  #bucketOf(method: string, path: string, channelId: string): { counter: string; hash: string } {
+    if (!this.rateLimit || this.rateLimit.mode === 'shared') return { counter: `channel:${channelId}`, hash: 'f4ke-channel-messages' };
+    const parts = path.split('/').filter(Boolean);
+    if (parts[0] === 'webhooks') return { counter: `webhook:${parts[2] ?? ''}`, hash: 'f4ke-interaction-webhook' };
+    const route = `${method} ${parts.slice(2).map((p) => (/^\d+$/.test(p) ? ':id' : p)).join('/')}`;
+    const messages = route === 'POST messages' || route === 'PATCH messages/:id';
+    return { counter: `${route}:${channelId}`, hash: messages ? 'f4ke-channel-messages' : `f4ke-${route}` };
+  }
+
+  /** The per-bucket limit now: `changing` starts every bucket afresh at `changedLimit` once `changeAfterMs` have passed since the first write. */
+  #bucketLimit(now: number): number {
+    if (!this.rateLimit) return Infinity;
+    const { mode, limit, changeAfterMs, changedLimit } = this.rateLimit;
+    if (mode !== 'changing') return limit;
+    this.#firstWriteAt ??= now;
+    if (now - this.#firstWriteAt < changeAfterMs) return limit;
+    if (!this.#limitChanged) {
+      this.#limitChanged = true;
+      this.#bucketLog.clear();
+    }
+    return changedLimit;
   }
 
   #route(method: string, path: string): Route {
@@ -773,15 +898,34 @@ export class FakeDiscord {
           200,
           {
             url: this.gatewayUrl,
-            shards: 1,
-            session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
+            shards: this.shardCount,
+            session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: this.maxConcurrency },
           },
         ],
       };
     }
     if (method === 'GET' && path === '/users/@me') return { handler: () => [200, this.botUser] };
     if (method === 'GET' && path === '/applications/@me') {
-      return { handler: () => [200, { id: this.applicationId, name: 'Sogni', flags: 0, bot: this.botUser }] };
+      return { handler: () => [200, { id: this.applicationId, name: 'Sogni', flags: this.applicationFlags, bot: this.botUser }] };
+    }
+    if (method === 'GET' && path === '/users/@me/guilds') {
+      // Partial guilds with the bot's own permissions there (roles only, as Discord computes them here), paged by id.
+      return {
+        handler: (_body, query) => {
+          const after = query.get('after') ?? '0';
+          const limit = Math.min(200, Number(query.get('limit') ?? 200));
+          const guilds = this.#guildIds()
+            .filter((id) => BigInt(id) > BigInt(after))
+            .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
+            .slice(0, limit)
+            .map((id) => ({ id, name: 'Test Server', icon: null, owner: false, permissions: this.#botPermissions.get(id) ?? BOT_GUILD_PERMISSIONS, features: [] }));
+          return [200, guilds];
+        },
+      };
+    }
+    if (parts[0] === 'applications' && method === 'GET' && parts.at(-1) === 'commands') {
+      if (parts[1] !== this.applicationId) return { handler: () => [403, { message: 'Missing Access', code: 50001 }] };
+      return { handler: () => [200, this.#commands.get(parts[2] === 'guilds' ? (parts[3] as string) : 'global') ?? []] };
     }
     if (parts[0] === 'applications' && method === 'PUT' && parts.at(-1) === 'commands') {
       const scope = parts[2] === 'guilds' ? (parts[3] as string) : 'global';
@@ -951,11 +1095,16 @@ export class FakeDiscord {
   /** An admin creates a role in the default guild (dispatched as GUILD_ROLE_CREATE); returns its id. */
   addRole(name = 'role'): string {
     const id = snowflake();
-    this.dispatch('GUILD_ROLE_CREATE', {
-      guild_id: this.guildId,
-      role: { id, name, permissions: '0', position: 1, color: 0, hoist: false, managed: false, mentionable: true, flags: 0 },
-    });
+    this.#roleNames.set(id, name);
+    this.dispatch('GUILD_ROLE_CREATE', { guild_id: this.guildId, role: this.#role(id) });
     return id;
+  }
+
+  readonly #roleNames = new Map<string, string>();
+
+  /** A role as Discord sends it (in GUILD_ROLE_CREATE, and resolved in role options). */
+  #role(id: string) {
+    return { id, name: this.#roleNames.get(id) ?? 'role', permissions: '0', position: 1, color: 0, hoist: false, managed: false, mentionable: true, flags: 0 };
   }
 
   /** Discord archives a thread after its inactivity period (or a moderator does). */
@@ -985,9 +1134,9 @@ export class FakeDiscord {
   }
 
   /**
-   * Editing or reading one message, by channel route or interaction webhook. As on Discord, a
-   * webhook reaches only the messages the application's webhook sent, the channel route never
-   * reaches ephemeral messages, and only the bot's own messages can be edited.
+   * Editing, reading or deleting one message, by channel route or interaction webhook. As on
+   * Discord, a webhook reaches only the messages the application's webhook sent, the channel
+   * route never reaches ephemeral messages, and only the bot's own messages can be edited.
    */
   #messageRoute(method: string, channelId: string, id: string | undefined, via: 'channel' | 'webhook' | 'component'): Route | undefined {
     const find = () => {
@@ -1017,6 +1166,19 @@ export class FakeDiscord {
         handler: () => {
           const message = find();
           return message ? [200, wire(message)] : unknownMessage;
+        },
+      };
+    }
+    if (method === 'DELETE') {
+      // The bot deletes its own messages only (others' would need Manage Messages, which the fake does not grant).
+      return {
+        handler: () => {
+          const message = find();
+          if (!message) return unknownMessage;
+          if (message.author.id !== this.botUser.id) return [403, { message: 'Missing Permissions', code: 50013 }];
+          message.deleted = true;
+          this.dispatch('MESSAGE_DELETE', { id: message.id, channel_id: message.channel_id, ...(message.guild_id ? { guild_id: message.guild_id } : {}) });
+          return [204, undefined];
         },
       };
     }

@@ -18,6 +18,8 @@ interface Sent {
   contents: string[];
   /** Files uploaded with the message, in order (on its post or an edit). */
   files: FileAttachment[];
+  /** Which of `contents` were sent as the answer's last, final message. */
+  closedAt: number[];
 }
 
 /** A surface that records sends and takes `latencyMs` per request, counting overlapping requests. */
@@ -34,17 +36,18 @@ function recordingSurface(latencyMs = 200) {
     return fn();
   };
   const surface: ReplySurface<Sent> = {
-    post: (content, _index, _previous, attachment) =>
+    post: (content, _index, _previous, extras) =>
       slow(() => {
-        const m = { id: messages.length, contents: [content], files: attachment ? [attachment] : [] };
+        const m: Sent = { id: messages.length, contents: [content], files: [...(extras?.files ?? [])], closedAt: extras?.last ? [0] : [] };
         messages.push(m);
         return m;
       }),
-    edit: (message, content, _index, attachment) =>
+    edit: (message, content, _index, extras) =>
       slow(() => {
         if (failEdits) throw failEdits;
         message.contents.push(content);
-        if (attachment) message.files.push(attachment);
+        message.files.push(...(extras?.files ?? []));
+        if (extras?.last) message.closedAt.push(message.contents.length - 1);
       }),
   };
   return {
