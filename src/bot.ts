@@ -97,6 +97,8 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
     metrics,
     tokenType: config.TOKEN_TYPE,
   });
+  // Per-channel pacing, per-channel history writes, per-guild settings and /forget's wait are
+  // in-process: Discord routes a guild, with all its channels, to exactly one shard (DMs to shard 0).
   const pacers = new PacerRegistry(overrides.pacing, shardOf(DISCORD_GLOBAL_EDIT_LIMITS, shards));
   const prices = pricesFrom(config);
   const net = createNetDeps(config, {
@@ -223,7 +225,8 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
       // Media runs a previous process left unfinished are finished (shown once, charged once).
       void media.runs.resumeAll();
       // One shard registers (Discord allows 200 command updates a day); the others would only repeat it.
-      if (leader()) try {
+      if (!leader()) return;
+      try {
         await registerCommands({
           rest: client.rest,
           applicationId: client.application?.id ?? client.user?.id ?? '',

@@ -3,14 +3,14 @@ import { definitionsFor } from '../commands/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { registerCommands } from './discord/registerCommands.js';
 import { loadDotEnv } from './dotenv.js';
-import { createLogger } from './logger.js';
+import { createAppLogger } from './logger.js';
 import { openStore } from './store/openStore.js';
 
 /** `npm run deploy-commands`: registers the slash commands now (the bot also does it at start when they change). */
 loadDotEnv();
 try {
   const config = loadConfig(process.env);
-  const logger = createLogger({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY, secrets: [config.DISCORD_TOKEN, config.SOGNI_API_KEY] });
+  const logger = createAppLogger(config, { pretty: process.stdout.isTTY });
   const rest = new REST(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}).setToken(config.DISCORD_TOKEN);
   const application = (await rest.get(Routes.currentApplication())) as APIApplication;
   const store = openStore(config.STORE_URL);

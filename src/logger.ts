@@ -1,4 +1,6 @@
-import { pino, stdSerializers, type Logger } from 'pino';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { storeSecrets } from './store/storeUrl.js';
 
 export type { Logger } from 'pino';
 
@@ -10,8 +12,11 @@ const REDACT = [
   'token',
   'apiKey',
   'authorization',
+  'Authorization',
   'headers.authorization',
+  'headers.Authorization',
   '*.headers.authorization',
+  '*.headers.Authorization',
   'config.DISCORD_TOKEN',
   'config.SOGNI_API_KEY',
   'DISCORD_TOKEN',
@@ -30,18 +35,37 @@ export interface LoggerOptions {
   secrets?: readonly string[];
 }
 
-export function createLogger({ level, pretty = false, destination, secrets = [] }: LoggerOptions): Logger {
+// Stryker disable next-line ArrayDeclaration: a logger given no secrets scrubs none; a placeholder secret would only match itself
+export function createLogger({ level, pretty, destination, secrets = [] }: LoggerOptions): Logger {
   const options = {
     level,
     redact: { paths: REDACT, censor: '[redacted]' },
-    serializers: {
-      // discord.js errors carry the request URL, which for interactions holds the token.
-      err: (err: Error) => JSON.parse(scrubSecrets(JSON.stringify(stdSerializers.err(err)), secrets)) as unknown,
+    hooks: {
+      // The last word on every line, whatever its shape: a secret under a field name the paths
+      // miss (`Authorization`, a deeply nested `apiKey`), in an error's message or stack, in
+      // the message text, or in a Discord URL carrying an interaction token. It runs before
+      // the pretty transport too.
+      streamWrite: (line: string) => scrubSecrets(line, secrets),
     },
   };
-  if (destination) return pino(options, destination);
-  if (pretty && canResolve('pino-pretty')) return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
-  return pino(options);
+  // A terminal gets readable lines; a given destination (a file, a test) always gets JSON.
+  if (pretty && !destination && canResolve('pino-pretty')) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
+  }
+  return pino(options, destination);
+}
+
+/**
+ * The bot's logger, exactly as `src/main.ts` and the deploy script build it: the configured
+ * level, and the bot token and the Sogni API key never written.
+ */
+export function createAppLogger(
+  config: Pick<Config, 'LOG_LEVEL' | 'DISCORD_TOKEN' | 'SOGNI_API_KEY'> & Partial<Pick<Config, 'STORE_URL'>>,
+  output: Pick<LoggerOptions, 'pretty' | 'destination'> = {},
+): Logger {
+  // A redis:// or postgres:// STORE_URL can carry a password; driver errors can quote it.
+  const secrets = [config.DISCORD_TOKEN, config.SOGNI_API_KEY, ...(config.STORE_URL ? storeSecrets(config.STORE_URL) : [])];
+  return createLogger({ ...output, level: config.LOG_LEVEL, secrets });
 }
 
 /**
@@ -62,6 +86,7 @@ function canResolve(specifier: string): boolean {
     import.meta.resolve(specifier);
     return true;
   } catch {
+    // Stryker disable next-line BooleanLiteral: only a production install without dev dependencies gets here, never a test run
     return false;
   }
 }

@@ -3,6 +3,7 @@ import type { Deps } from '../deps.js';
 import { UNEXPECTED_LINE, UserError } from '../userError.js';
 import type { Registry } from './command.js';
 import { SAFE_MENTIONS } from './safeMentions.js';
+import { RESTARTING_LINE } from '../ops/lifecycle.js';
 
 /**
  * The one place interactions are dispatched and errors caught: a UserError is shown as
@@ -44,7 +45,9 @@ export function createInteractionHandler(deps: Deps, registry: Registry) {
 
 /** Runs a handler; a UserError is shown as written, anything else is logged and shown as one generic line. */
 async function guarded(interaction: RepliableInteraction, deps: Deps, context: Record<string, string | undefined>, run: () => Promise<void>) {
-  const logger = deps.logger.child({ ...context, guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id });
+  const logger = deps.logger.child({ ...context, guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id, requestId: interaction.id });
+  // Shutting down: say so rather than start work the grace period may not cover.
+  if (deps.lifecycle.draining) return void (await tell(interaction, RESTARTING_LINE).catch(() => {}));
   try {
     await run();
   } catch (err) {

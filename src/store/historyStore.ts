@@ -5,6 +5,12 @@ import { KeyedMutex } from '../core/keyedMutex.js';
 /**
  * Per-channel conversation history. Reads are free-running; every change is a
  * read-modify-write serialised per channel, so concurrent answers never lose turns.
+ *
+ * The lock is in-process, even on a Redis or PostgreSQL store shared by many shards: Discord
+ * routes a guild (and so each of its channels and threads) to exactly one shard, and DMs to
+ * shard 0, so one channel's writes all come from one process. (The spend ledger takes the
+ * store's cross-process lock instead: money must stay exact even while a restarted shard and
+ * its predecessor overlap; a conversation turn lost in that moment costs nothing.)
  */
 export class HistoryStore {
   readonly #keyv: Keyv<Turn[]>;

@@ -118,7 +118,8 @@ describe('Discord failures', () => {
       failures += 1;
       return { status: 500, body: { message: 'Internal Server Error', code: 0 } };
     });
-    h.sogni.answerWith({ kind: 'stream', deltas: words('This answer survives a flaky Discord.'), intervalMs: 30 });
+    // Slow enough that the text shows before the end (past the reasoning hold), so the last word is an edit.
+    h.sogni.answerWith({ kind: 'stream', deltas: words('This answer survives a flaky Discord.'), intervalMs: 450 });
     const reply = await askAndWait(h, /^This answer survives a flaky Discord\.$/);
     expect(reply.history.at(-1)).toBe('This answer survives a flaky Discord.');
     expect(failures).toBe(4);

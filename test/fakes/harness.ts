@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createBot, type Bot, type BotOverrides } from '../../src/bot.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createAppLogger } from '../../src/logger.js';
 import { FakeDiscord, type FakeDiscordOptions } from './fakeDiscord.js';
 import { FakeSogni } from './fakeSogni.js';
 
@@ -54,7 +54,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       done();
     },
   });
-  const logger = createLogger({ level: config.LOG_LEVEL, destination, secrets: [config.DISCORD_TOKEN, config.SOGNI_API_KEY] });
+  // The logger main.ts builds, so every end-to-end test also checks what reaches the logs.
+  const logger = createAppLogger(config, { destination });
   let bot = createBot(config, logger, options.overrides);
   await bot.start();
   let stopped = false;

@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import KeyvSqlite from '@keyv/sqlite';
+import Keyv from 'keyv';
+import { KeyedMutex } from '../core/keyedMutex.js';
+import { acquireStoreLock } from './fileLock.js';
+import { LOCK_WAIT_MS, LockTimeoutError, quietErrors, withTimeout, type Store, type StoreOptions } from './store.js';
+
+/**
+ * `sqlite://relative/or/absolute/path`: creates the file (and its folder) on first run, and
+ * holds it for this process alone (StoreLockedError if another live process has it). With one
+ * writer per file, an in-process lock is a cross-process lock.
+ */
+export function openSqliteStore(url: string, { lockWaitMs = LOCK_WAIT_MS }: StoreOptions = {}): Store {
+  const path = url.replace(/^sqlite:\/\//, '');
+  const inMemory = path === ':memory:';
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+  const release = inMemory ? () => {} : acquireStoreLock(path);
+  // A waiting writer retries for up to 5 s instead of failing at once when the file is busy.
+  const adapter = new KeyvSqlite({ uri: url, busyTimeout: 5000 });
+  const locks = new KeyedMutex();
+  return {
+    kind: 'sqlite',
+    adapter,
+    namespace<T>(name: string): Keyv<T> {
+      return quietErrors(new Keyv<T>({ store: adapter, namespace: name, throwOnErrors: true }));
+    },
+    lock(key, task) {
+      // Bounded like the shared backends' locks: a task stuck behind another gives up rather than hang.
+      let timedOut = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const run = locks.run(key, () => {
+        clearTimeout(timer);
+        return timedOut ? Promise.reject(new LockTimeoutError(key, lockWaitMs)) : task();
+      });
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          reject(new LockTimeoutError(key, lockWaitMs));
+        }, lockWaitMs);
+        timer.unref();
+      });
+      return Promise.race([run, expired]);
+    },
+    async ping(timeoutMs = 2000) {
+      await withTimeout(adapter.query('SELECT 1'), timeoutMs);
+    },
+    async prune(now = Date.now()) {
+      // keyv keeps `{"value":…,"expires":ms}` in the value column; entries without a TTL are kept.
+      const expired = "json_valid(value) AND json_extract(value, '$.expires') IS NOT NULL AND json_extract(value, '$.expires') < ?";
+      const rows = (await adapter.query(`SELECT COUNT(*) AS n FROM ${adapter.opts.table} WHERE ${expired}`, now)) as { n: number }[];
+      await adapter.query(`DELETE FROM ${adapter.opts.table} WHERE ${expired}`, now);
+      return rows[0]?.n ?? 0;
+    },
+    async close() {
+      // Closing twice (or after the database failed) is harmless; there is nothing left to flush.
+      await adapter.disconnect?.().catch(() => {});
+      release();
+    },
+  };
+}
