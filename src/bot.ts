@@ -222,8 +222,9 @@ export function createBot(config: Config, logger: Logger, overrides: BotOverride
       await ready;
       logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'connected to Discord');
       if (client.isReady()) void warnAboutSetup(client, logger);
-      // Media runs a previous process left unfinished are finished (shown once, charged once).
-      void media.runs.resumeAll();
+      // Media runs a previous process left unfinished are finished (shown once, charged once), each
+      // by the shard that serves its guild (DMs by shard 0), so two live shards never follow one run.
+      void media.runs.resumeAll((run) => !client.shard || (run.scope.startsWith('dm:') ? leader() : client.guilds.cache.has(run.scope)));
       // One shard registers (Discord allows 200 command updates a day); the others would only repeat it.
       if (!leader()) return;
       try {

@@ -9,8 +9,8 @@ export interface RegisterOptions {
   /** Register on this guild only (instant, for development) instead of globally. */
   guildId?: string | undefined;
   definitions: readonly RESTPostAPIChatInputApplicationCommandsJSONBody[];
-  /** Where the hash of the last registration is kept. */
-  meta: Keyv<string>;
+  /** Where the hash of the last registration is kept (absent: not recorded, so the bot's next start registers again). */
+  meta?: Keyv<string>;
   logger: Logger;
   /** Register even if nothing changed (the deploy script). */
   force?: boolean;
@@ -25,13 +25,13 @@ export async function registerCommands(options: RegisterOptions): Promise<'regis
   const scope = guildId ? `guild:${guildId}` : 'global';
   const key = `commands:${applicationId}:${scope}`;
   const hash = createHash('sha256').update(JSON.stringify(definitions)).digest('hex');
-  if (!options.force && (await meta.get(key)) === hash) {
+  if (!options.force && meta && (await meta.get(key)) === hash) {
     logger.info({ scope, commands: definitions.length }, 'slash commands unchanged; not registering');
     return 'unchanged';
   }
   const route = guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
   await rest.put(route, { body: definitions });
-  await meta.set(key, hash);
+  await meta?.set(key, hash);
   logger.info({ scope, commands: definitions.length }, 'slash commands registered');
   return 'registered';
 }

@@ -20,7 +20,7 @@ export function createMedia(
   const runs = new RunService({
     runs: new SogniRuns({ apiKey: config.SOGNI_API_KEY, baseURL: config.SOGNI_BASE_URL, queue: sogni.queue, timeoutSeconds: config.SOGNI_TIMEOUT_SECONDS }),
     ledger,
-    store: new RunStore(store.namespace('runs')),
+    store: new RunStore(store.namespace('runs'), (key, task) => store.lock(`runs:${key}`, task)),
     jobs,
     model: config.SOGNI_MODEL,
     tokenType: config.TOKEN_TYPE,

@@ -179,8 +179,11 @@ export class RunService {
     });
   }
 
-  /** Re-attaches to every run a previous process left unfinished; they finish in the background. */
-  async resumeAll(): Promise<number> {
+  /**
+   * Re-attaches to every run a previous process left unfinished (those `mine` accepts: with
+   * shards, the runs of the guilds this shard serves); they finish in the background.
+   */
+  async resumeAll(mine: (record: RunRecord) => boolean = () => true): Promise<number> {
     let records: RunRecord[];
     try {
       records = await this.#deps.store.unfinished();
@@ -190,7 +193,7 @@ export class RunService {
     }
     let resumed = 0;
     for (const record of records) {
-      if (this.#active.has(record.key) || this.#closing) continue;
+      if (this.#active.has(record.key) || this.#closing || !mine(record)) continue;
       const logger = this.#deps.logger.child({ runKey: record.key, runId: record.runId, userId: record.userId, scope: record.scope });
       logger.info({ lastSequence: record.lastSequence }, 're-attaching to a media run');
       void this.#launch(record, logger, true);

@@ -73,21 +73,30 @@ export interface RunRecord {
 
 const INDEX = 'index';
 
+/** Runs a read-modify-write alone: in-process for one bot, the store's cross-process lock when shards share a store. */
+export type LockRunner = <T>(key: string, task: () => Promise<T>) => Promise<T>;
+
 /**
  * The runs in progress, in the store. An index of keys lists them for the restart (keyv
- * cannot list a namespace on every backend); it is a read-modify-write, so one lock guards it.
+ * cannot list a namespace on every backend); it is a read-modify-write, so one lock guards it,
+ * across processes when several shards add runs to one shared store.
  */
 export class RunStore {
   readonly #keyv: Keyv<unknown>;
-  readonly #lock = new KeyedMutex();
+  readonly #lock: LockRunner;
 
-  constructor(keyv: Keyv<unknown>) {
+  constructor(keyv: Keyv<unknown>, lock?: LockRunner) {
     this.#keyv = keyv;
+    if (lock) this.#lock = lock;
+    else {
+      const local = new KeyedMutex();
+      this.#lock = (key, task) => local.run(key, task);
+    }
   }
 
   async add(record: RunRecord): Promise<void> {
     await this.save(record);
-    await this.#lock.run(INDEX, async () => {
+    await this.#lock(INDEX, async () => {
       const keys = ((await this.#keyv.get(INDEX)) as string[] | undefined) ?? [];
       if (!keys.includes(record.key)) await this.#keyv.set(INDEX, [...keys, record.key]);
     });
@@ -102,7 +111,7 @@ export class RunStore {
   }
 
   async remove(key: string): Promise<void> {
-    await this.#lock.run(INDEX, async () => {
+    await this.#lock(INDEX, async () => {
       const keys = ((await this.#keyv.get(INDEX)) as string[] | undefined) ?? [];
       await this.#keyv.set(INDEX, keys.filter((k) => k !== key));
     });

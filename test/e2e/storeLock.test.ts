@@ -10,9 +10,9 @@ afterEach(async () => {
 });
 
 /** Runs `npm start`'s command with the given environment; resolves with its exit code and output. */
-function runBotProcess(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function runBotProcess(env: Record<string, string>, entry = 'src/main.ts'): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
       cwd: join(import.meta.dirname, '../..'),
       env: { PATH: process.env['PATH'] ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,5 +48,24 @@ describe('a second bot process on the same SQLite store', () => {
     // The first bot still answers.
     h.discord.postUserMessage({ content: 'still there?' });
     await h.discord.waitFor(() => h?.discord.botMessages().some((m) => m.content === 'Hello from the fake Sogni.'));
+  });
+
+  it('still lets npm run deploy-commands register while the bot runs', async () => {
+    h = await startHarness();
+    const puts = () => h!.discord.calls.filter((c) => c.method === 'PUT' && c.path.endsWith('/commands')).length;
+    const before = puts();
+    const { code, output } = await runBotProcess(
+      {
+        DISCORD_TOKEN: h.config.DISCORD_TOKEN,
+        SOGNI_API_KEY: h.config.SOGNI_API_KEY,
+        DISCORD_API_URL: h.discord.apiUrl,
+        STORE_URL: `sqlite://${join(h.storeDir, 'bot.sqlite')}`,
+        LOG_LEVEL: 'info',
+      },
+      'src/deployCommands.ts',
+    );
+    expect(code, output).toBe(0);
+    expect(puts()).toBe(before + 1);
+    expect(output).toContain('registering without recording it');
   });
 });
