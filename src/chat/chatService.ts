@@ -166,10 +166,11 @@ export class ChatService {
     }
   }
 
+  /**
+   * One answer, stage by stage: read what was sent, load the conversation, hold the estimate,
+   * stream the answer, settle the cost, make media, save the turns, show the end.
+   */
   async #run<M>(request: ChatRequest<M>, controller: AbortController, renderer: StreamRenderer<M>): Promise<ChatOutcome> {
-    const { sogni, history, ledger, prices } = this.#deps;
-    // The channel's persona, when an admin set one; else the bot's.
-    const systemPrompt = request.systemPrompt ?? this.#deps.systemPrompt;
     const { logger } = request;
     const scope = request.guildId ?? `dm:${request.userId}`;
     if (this.#closing) {
@@ -178,92 +179,27 @@ export class ChatService {
     }
     renderer.startTyping();
 
-    const input = request.attachments?.length
-      ? await this.#deps.readAttachments(request.attachments)
-      : { images: [], textBlocks: [], notes: [] };
-    const notes = input.notes.map((n) => `-# ⚠️ ${n}`);
-    if (input.notes.length > 0) logger.info({ skipped: input.notes.length }, 'some attachments were skipped');
-    const content = [request.text, ...input.textBlocks].filter(Boolean).join('\n\n');
-    if (!content && input.images.length === 0) {
+    const { userTurn, notes } = await this.#readInput(request);
+    if (!userTurn) {
       await renderer.finish('', [...notes, NOTHING_TO_ANSWER].join('\n'));
       return { answer: '', delivered: !renderer.gone };
     }
-    const userTurn: Turn = {
-      role: 'user',
-      name: request.userName,
-      content,
-      at: Date.now(),
-      ...(input.images.length ? { images: input.images } : {}),
-    };
+    const { historyKey, past } = await this.#loadConversation(request);
+    // The channel's persona, when an admin set one; else the bot's.
+    const upstream = buildUpstream(request.systemPrompt ?? this.#deps.systemPrompt, [...past, userTurn]);
 
-    // A private answer may read the channel (the asker sees it anyway) but writes only to the asker's own history.
-    const historyKey = request.private ? privateHistoryKey(request.channelId, request.userId) : request.channelId;
-    let past: Turn[] = [];
-    try {
-      past = request.private ? mergeByTime(await history.load(request.channelId), await history.load(historyKey)) : await history.load(request.channelId);
-    } catch (err) {
-      logger.error({ err }, 'could not read channel history; answering without it');
-    }
-    const upstream = buildUpstream(systemPrompt, [...past, userTurn]);
-
-    // Chat is paid too: hold an estimate first, and send nothing when it would break a limit.
     const promptTokens = estimateTokens(textLength(upstream.messages), imageCount(upstream.messages));
-    let reserved: Awaited<ReturnType<SpendLedger['reserve']>>;
-    try {
-      reserved = await ledger.reserve({
-        scope,
-        userId: request.userId,
-        ...(request.roleIds ? { roleIds: request.roleIds } : {}),
-        kind: 'chat',
-        model: request.model,
-        estimate: chatCost(prices, { promptTokens, completionTokens: CHAT_OUTPUT_RESERVE_TOKENS }),
-      });
-    } catch (err) {
-      // Without a ledger entry nothing paid may run: a limit could not be kept.
-      logger.error({ err }, 'could not record the spend hold; not asking Sogni');
-      await renderer.finish('', [...notes, LEDGER_DOWN].join('\n'));
-      return { answer: '', delivered: !renderer.gone, refused: true };
-    }
-    if (!reserved.ok) {
-      logger.info({ limit: reserved.refusal.limit }, 'chat refused by spend limit');
-      await renderer.finish('', [...notes, describeRefusal(reserved.refusal, Date.now(), request.guildId === null)].join('\n'));
+    const held = await this.#hold(request, scope, promptTokens);
+    if (!held.ok) {
+      await renderer.finish('', [...notes, held.line].join('\n'));
       return { answer: '', delivered: !renderer.gone, refused: true };
     }
     logger.debug({ turns: upstream.messages.length, dropped: upstream.dropped, model: request.model }, 'asking Sogni');
 
-    const offerMedia = Boolean(this.#deps.media) && request.offerMedia !== false;
-    let status: string | undefined;
-    const show = () => renderer.update(filter.answer, status ?? (filter.thinking || (filter.sawReasoning && !filter.answer) ? THINKING_STATUS : undefined));
-    // Text held back in case it is reasoning is shown when its hold ends, even if the model pauses then.
-    const filter = new ThinkFilter({ onRelease: show });
-    let result: StreamResult = {};
-    let failure: UpstreamFailure | undefined;
     const started = Date.now();
-    try {
-      const stream = sogni.streamChat({
-        model: request.model,
-        messages: upstream.messages,
-        signal: controller.signal,
-        offerMediaTools: offerMedia,
-        maxTokens: CHAT_OUTPUT_RESERVE_TOKENS,
-        userId: request.userId,
-        onWait: (ahead) => renderer.update(filter.answer, waitingStatus(ahead)),
-      });
-      for (;;) {
-        const next = await stream.next();
-        if (next.done) {
-          result = next.value;
-          break;
-        }
-        if (next.value.reasoning) filter.noteReasoning(next.value.reasoning);
-        if (next.value.content) filter.push(next.value.content);
-        if (next.value.toolCall) status = MEDIA_STATUS;
-        show();
-      }
-    } catch (err) {
-      failure = toFailure(err, this.#deps.timeoutSeconds);
-      logger.warn({ err, failure: failure.kind }, 'Sogni request failed');
-    }
+    const streamed = await this.#stream(request, upstream.messages, controller, renderer);
+    const { result, filter } = streamed;
+    let { failure } = streamed;
     let answer = filter.end().trim();
     const cutShort = controller.signal.aborted;
     // Only media tools are run, and only through the spend-checked path; any other call is ignored, never guessed at.
@@ -271,7 +207,7 @@ export class ChatService {
     if (!failure && !cutShort && !answer && !mediaCall) failure = { kind: 'empty' };
 
     const notices: string[] = [...notes];
-    notices.push(...(await this.#settleChat(reserved.hold, result.usage, promptTokens, answer, failure, request.userId, logger)));
+    notices.push(...(await this.#settleChat(held.hold, result.usage, promptTokens, answer, failure, request.userId, logger)));
 
     // What the model remembers of its answer: the text, and a note of any media it made.
     let remembered = answer;
@@ -286,12 +222,7 @@ export class ChatService {
     if (remembered && (!failure || cutShort)) turns.push({ role: 'assistant', content: remembered, at: Date.now() });
     if (failure) notices.push(describeFailure(failure));
     if (controller.signal.reason === 'shutdown') notices.push(SHUTDOWN_NOTICE);
-    try {
-      await history.append(historyKey, turns);
-    } catch (err) {
-      logger.error({ err }, 'could not save channel history');
-      notices.push(HISTORY_WRITE_NOTICE);
-    }
+    if (!(await this.#save(historyKey, turns, logger))) notices.push(HISTORY_WRITE_NOTICE);
 
     const reasoning = this.#deps.reasoning === 'attach' ? filter.reasoning.trim() : '';
     const files = reasoning ? [{ name: REASONING_FILE, text: reasoning }] : [];
@@ -316,6 +247,114 @@ export class ChatService {
       ...(result.usage ? { usage: result.usage } : {}),
       delivered: outcome.delivered,
     };
+  }
+
+  /** The user's turn from the text and the attachments (undefined when nothing in it can be read), and a note per skipped file. */
+  async #readInput<M>(request: ChatRequest<M>): Promise<{ userTurn?: Turn; notes: string[] }> {
+    const input = request.attachments?.length
+      ? await this.#deps.readAttachments(request.attachments)
+      : { images: [], textBlocks: [], notes: [] };
+    const notes = input.notes.map((n) => `-# ⚠️ ${n}`);
+    if (input.notes.length > 0) request.logger.info({ skipped: input.notes.length }, 'some attachments were skipped');
+    const content = [request.text, ...input.textBlocks].filter(Boolean).join('\n\n');
+    if (!content && input.images.length === 0) return { notes };
+    const userTurn: Turn = {
+      role: 'user',
+      name: request.userName,
+      content,
+      at: Date.now(),
+      ...(input.images.length ? { images: input.images } : {}),
+    };
+    return { userTurn, notes };
+  }
+
+  /**
+   * Where this exchange is saved, and what came before it. A private answer may read the
+   * channel (the asker sees it anyway) but writes only to the asker's own history.
+   */
+  async #loadConversation<M>(request: ChatRequest<M>): Promise<{ historyKey: string; past: Turn[] }> {
+    const { history } = this.#deps;
+    const historyKey = request.private ? privateHistoryKey(request.channelId, request.userId) : request.channelId;
+    try {
+      const shared = await history.load(request.channelId);
+      return { historyKey, past: request.private ? mergeByTime(shared, await history.load(historyKey)) : shared };
+    } catch (err) {
+      request.logger.error({ err }, 'could not read channel history; answering without it');
+      return { historyKey, past: [] };
+    }
+  }
+
+  /** Chat is paid too: holds an estimate first; nothing is sent when it would break a limit or cannot be recorded. */
+  async #hold<M>(request: ChatRequest<M>, scope: string, promptTokens: number): Promise<{ ok: true; hold: Hold } | { ok: false; line: string }> {
+    const { ledger, prices } = this.#deps;
+    let reserved: Awaited<ReturnType<SpendLedger['reserve']>>;
+    try {
+      reserved = await ledger.reserve({
+        scope,
+        userId: request.userId,
+        ...(request.roleIds ? { roleIds: request.roleIds } : {}),
+        kind: 'chat',
+        model: request.model,
+        estimate: chatCost(prices, { promptTokens, completionTokens: CHAT_OUTPUT_RESERVE_TOKENS }),
+      });
+    } catch (err) {
+      // Without a ledger entry nothing paid may run: a limit could not be kept.
+      request.logger.error({ err }, 'could not record the spend hold; not asking Sogni');
+      return { ok: false, line: LEDGER_DOWN };
+    }
+    if (!reserved.ok) {
+      request.logger.info({ limit: reserved.refusal.limit }, 'chat refused by spend limit');
+      return { ok: false, line: describeRefusal(reserved.refusal, Date.now(), request.guildId === null) };
+    }
+    return { ok: true, hold: reserved.hold };
+  }
+
+  /** Streams Sogni's answer into the renderer, reasoning filtered out; the result, or why it failed. */
+  async #stream<M>(
+    request: ChatRequest<M>,
+    messages: ChatMessage[],
+    controller: AbortController,
+    renderer: StreamRenderer<M>,
+  ): Promise<{ result: StreamResult; failure?: UpstreamFailure; filter: ThinkFilter }> {
+    const offerMedia = Boolean(this.#deps.media) && request.offerMedia !== false;
+    let status: string | undefined;
+    const show = () => renderer.update(filter.answer, status ?? (filter.thinking || (filter.sawReasoning && !filter.answer) ? THINKING_STATUS : undefined));
+    // Text held back in case it is reasoning is shown when its hold ends, even if the model pauses then.
+    const filter = new ThinkFilter({ onRelease: show });
+    try {
+      const stream = this.#deps.sogni.streamChat({
+        model: request.model,
+        messages,
+        signal: controller.signal,
+        offerMediaTools: offerMedia,
+        maxTokens: CHAT_OUTPUT_RESERVE_TOKENS,
+        userId: request.userId,
+        onWait: (ahead) => renderer.update(filter.answer, waitingStatus(ahead)),
+      });
+      for (;;) {
+        const next = await stream.next();
+        if (next.done) return { result: next.value, filter };
+        if (next.value.reasoning) filter.noteReasoning(next.value.reasoning);
+        if (next.value.content) filter.push(next.value.content);
+        if (next.value.toolCall) status = MEDIA_STATUS;
+        show();
+      }
+    } catch (err) {
+      const failure = toFailure(err, this.#deps.timeoutSeconds);
+      request.logger.warn({ err, failure: failure.kind }, 'Sogni request failed');
+      return { result: {}, failure, filter };
+    }
+  }
+
+  /** Appends the exchange to its history; false when it could not be saved. */
+  async #save(historyKey: string, turns: Turn[], logger: Logger): Promise<boolean> {
+    try {
+      await this.#deps.history.append(historyKey, turns);
+      return true;
+    } catch (err) {
+      logger.error({ err }, 'could not save channel history');
+      return false;
+    }
   }
 
   /** Replaces the chat hold by the real cost: Sogni's token counts, or an estimate from the text. */
