@@ -4,6 +4,7 @@ import type { ChatMessage } from '../core/history.js';
 import { reportedRunSpark } from '../core/runCost.js';
 import { toFraction, type RunProgress } from '../core/runProgress.js';
 import { kindFrom, type MediaItem } from './extractMedia.js';
+import { sleep } from '../core/sleep.js';
 
 /**
  * Sogni's durable runs (`/v1/chat/runs`, see sogni-api.md) over plain fetch: the openai SDK
@@ -519,18 +520,3 @@ function parseFrame(frame: string): RunEvent | undefined {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -8,6 +8,7 @@ import type { FairQueue, Slot } from '../core/fairQueue.js';
 import type { ChatMessage } from '../core/history.js';
 import { SogniStreamDroppedError, SogniTimeoutError } from './errors.js';
 import { retryHint } from './toFailure.js';
+import { sleep } from '../core/sleep.js';
 
 export { SogniStreamDroppedError, SogniTimeoutError } from './errors.js';
 
@@ -347,18 +348,6 @@ export class Sogni {
     }
     return true;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function toUsage(raw: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number }): Usage {
