@@ -2,8 +2,11 @@
  * The benchmark's fake Discord and fake Sogni, in a process of their own so the bot's CPU
  * time, memory and event-loop delay are measured alone. Driven over IPC by bench/run.ts.
  */
-import { FakeDiscord } from '../test/fakes/fakeDiscord.js';
+import { FakeDiscord, type FakeMessage, type InteractionRecord } from '../test/fakes/fakeDiscord.js';
 import { FakeSogni } from '../test/fakes/fakeSogni.js';
+
+/** How the fake Discord counts message writes (see RateLimitMode): the bench runs both. */
+export type BenchRateMode = 'shared' | 'separate';
 
 export interface FakesConfig {
   latencyMs: number;
@@ -11,12 +14,20 @@ export interface FakesConfig {
   tokensPerAnswer: number;
   guilds: number;
   channelsPerGuild: number;
+  rateMode: BenchRateMode;
 }
 
-export type ToFakes = { type: 'post'; channelId: string; key: string } | { type: 'progress' } | { type: 'dump' } | { type: 'stop' };
+/** `post`: a mention in the channel; `ask`: a /ask in it. */
+export type ToFakes =
+  | { type: 'post'; channelId: string; key: string }
+  | { type: 'ask'; channelId: string; key: string }
+  | { type: 'progress' }
+  | { type: 'dump' }
+  | { type: 'stop' };
 
 export interface AnswerRecord {
   key: string;
+  kind: 'mention' | 'ask';
   channelId: string;
   expected: string;
   /** When each content delta left the fake Sogni, and the answer length after it. */
@@ -24,11 +35,12 @@ export interface AnswerRecord {
   /** When each state of the bot's reply became visible, and how much of the answer it showed. */
   displays: { at: number; len: number }[];
   final: string;
+  /** States the answer's message went through (a /ask reply starts with the deferred one). */
   messages: number;
 }
 
 export type FromFakes =
-  | { type: 'ready'; token: string; apiUrl: string; sogniBaseUrl: string; apiKey: string; channels: string[] }
+  | { type: 'ready'; token: string; apiUrl: string; sogniBaseUrl: string; apiKey: string; channels: string[]; mainChannel: string }
   | { type: 'progress'; done: number }
   | { type: 'dump'; answers: AnswerRecord[]; rateLimited: number; requests: number };
 
@@ -47,9 +59,10 @@ const discord = await new FakeDiscord({
   latencyMs: config.latencyMs,
   extraGuilds: config.guilds,
   channelsPerGuild: config.channelsPerGuild,
+  rateLimit: { mode: config.rateMode },
 }).start();
 const sogni = await new FakeSogni().start();
-const answers = new Map<string, { channelId: string; userMessageId: string; expected: string }>();
+const answers = new Map<string, { kind: 'mention' | 'ask'; channelId: string; userMessageId?: string; interaction?: InteractionRecord; expected: string }>();
 
 sogni.script = (body) => {
   const messages = body['messages'] as { content: string }[];
@@ -63,28 +76,45 @@ sogni.script = (body) => {
 const channels = [...discord.extraGuilds.values()].flat();
 const send = (message: FromFakes) => process.send?.(message);
 
-function finalMessage(key: string) {
+/** The bot's replies by the message they answer, indexed once per look (a scan per answer would cost the fakes' CPU n² at 500 answers). */
+function repliesByQuestion(): Map<string, FakeMessage> {
+  const replies = new Map<string, FakeMessage>();
+  for (const m of discord.messages.values()) {
+    const question = m.message_reference?.message_id;
+    if (question && m.author.id === discord.botUser.id && !replies.has(question)) replies.set(question, m);
+  }
+  return replies;
+}
+
+function finalMessage(key: string, replies: Map<string, FakeMessage>) {
   const answer = answers.get(key);
   if (!answer) return undefined;
-  return [...discord.messages.values()].find((m) => m.message_reference?.message_id === answer.userMessageId && m.author.id === discord.botUser.id);
+  if (answer.interaction) return discord.original(answer.interaction);
+  return answer.userMessageId ? replies.get(answer.userMessageId) : undefined;
 }
 
 process.on('message', (raw: ToFakes) => {
   if (raw.type === 'post') {
     const message = discord.postUserMessage({ content: `q${raw.key} please answer`, channelId: raw.channelId });
-    answers.set(raw.key, { channelId: raw.channelId, userMessageId: message.id, expected: '' });
+    answers.set(raw.key, { kind: 'mention', channelId: raw.channelId, userMessageId: message.id, expected: '' });
+  } else if (raw.type === 'ask') {
+    const interaction = discord.runCommand({ name: 'ask', channelId: raw.channelId, options: [{ name: 'prompt', type: 3, value: `q${raw.key} please answer` }] });
+    answers.set(raw.key, { kind: 'ask', channelId: raw.channelId, interaction, expected: '' });
   } else if (raw.type === 'progress') {
     let done = 0;
-    for (const [key, answer] of answers) if (answer.expected && finalMessage(key)?.content === answer.expected) done += 1;
+    const replies = repliesByQuestion();
+    for (const [key, answer] of answers) if (answer.expected && finalMessage(key, replies)?.content === answer.expected) done += 1;
     send({ type: 'progress', done });
   } else if (raw.type === 'dump') {
     const records: AnswerRecord[] = [];
+    const replies = repliesByQuestion();
     for (const [key, answer] of answers) {
       const call = sogni.calls.find((c) => JSON.stringify(c.body['messages']).includes(`q${key} `));
-      const message = finalMessage(key);
+      const message = finalMessage(key, replies);
       let len = 0;
       records.push({
         key,
+        kind: answer.kind,
         channelId: answer.channelId,
         expected: answer.expected,
         arrivals: (call?.deltaAt ?? []).map((at, i) => {
@@ -102,4 +132,4 @@ process.on('message', (raw: ToFakes) => {
   }
 });
 
-send({ type: 'ready', token: discord.token, apiUrl: discord.apiUrl, sogniBaseUrl: sogni.baseUrl, apiKey: sogni.apiKey, channels });
+send({ type: 'ready', token: discord.token, apiUrl: discord.apiUrl, sogniBaseUrl: sogni.baseUrl, apiKey: sogni.apiKey, channels, mainChannel: discord.channelId });

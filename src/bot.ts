@@ -3,7 +3,7 @@ import { definitionsFor, registry } from '../commands/index.js';
 import { ChatService } from './chat/chatService.js';
 import type { Config } from './config.js';
 import { DISCORD_GLOBAL_EDIT_LIMITS, PacerRegistry, type PacerOptions } from './core/editPacer.js';
-import { readRateHeaders } from './core/rateBuckets.js';
+import { readRateHeaders } from './core/rateHeaders.js';
 import type { Deps } from './deps.js';
 import { classifySendError } from './discord/discordErrors.js';
 import { createInteractionHandler } from './discord/onInteractionCreate.js';

@@ -1,73 +1,86 @@
+import { DISCORD_CHANNEL_RULE, DISCORD_GLOBAL_RULE, RateBuckets, type BucketRule, type Observed, type Send } from './rateBuckets.js';
+import { routeOf, type RateHeaders, type Route, type SendRoute } from './rateHeaders.js';
+
+export type { SendRoute } from './rateHeaders.js';
+
 /**
- * Discord allows about 5 message creates/edits per 5 seconds in one channel. Every answer
- * streaming in a channel draws from that one budget, so the pacing lives per channel, not
- * per message and not per bot.
+ * A channel's budget before Discord has said otherwise (Discord: 5 per 5 s, every create and
+ * edit in the channel together), and the margin for sends whose answer cannot be seen.
  */
-export interface PacerOptions {
-  /** Operations allowed per window (Discord: 5). */
-  limit: number;
-  /** The window, in ms (Discord: 5000). */
-  windowMs: number;
-  /**
-   * Added to the window: our clock starts when we send, Discord's when the request lands,
-   * and REST latency varies, so an exact 5-in-5000 ms schedule would brush the limit.
-   */
-  marginMs: number;
+export type PacerOptions = BucketRule;
+
+export const DISCORD_CHANNEL_LIMITS: PacerOptions = DISCORD_CHANNEL_RULE;
+
+/**
+ * Discord allows 50 requests a second for the whole bot. The bot-wide pacer counts each
+ * request's second from when Discord says it counted it (its rate-limit headers), not from a
+ * fixed margin, and leaves room for requests it does not pace (one, and as many as came in the
+ * last second). With many answers at once, this is what keeps each edit reading the newest
+ * text when its turn comes, instead of discord.js's global queue holding edits whose text
+ * went stale while waiting.
+ */
+export const DISCORD_GLOBAL_EDIT_LIMITS: PacerOptions = DISCORD_GLOBAL_RULE;
+
+/**
+ * `new` (a new message) and `urgent` (a send that must land, like a media result) go first and
+ * skip the even spacing, never the window: the first text matters more than one more progress
+ * edit. `final` (an answer's final edit) keeps its place in line, then skips the spacing: jumping
+ * ahead would show a few last words sooner while other answers' older text waits longer, and
+ * the lag of all of it is what readers see. `paced` is a progress edit: in line, evenly spaced.
+ */
+export type Urgency = 'new' | 'urgent' | 'final' | 'paced';
+
+/** Sends that go ahead of the line. */
+const jumps = (urgency: Urgency) => urgency === 'new' || urgency === 'urgent';
+
+/** A slot handed out for one send. */
+export interface Slot {
+  /** The send is over (answered, or failed): counted from Discord's answer, or from now if none was seen. */
+  done(): void;
+  /** The slot was not used: nothing was sent. */
+  cancel(): void;
 }
-
-export const DISCORD_CHANNEL_LIMITS: PacerOptions = { limit: 5, windowMs: 5000, marginMs: 250 };
-
-/**
- * Discord allows 50 requests a second for the whole bot. Streaming sends and typing take at
- * most 47 per 1.04 s, leaving room for interaction replies and media posts. With many
- * answers at once, this is what keeps each edit reading the newest text when its turn comes,
- * instead of discord.js's global queue holding edits whose text went stale while waiting.
- */
-export const DISCORD_GLOBAL_EDIT_LIMITS: PacerOptions = { limit: 47, windowMs: 1000, marginMs: 40 };
 
 /** Something that hands out send slots. */
 export interface Pacer {
-  acquire(urgency: Urgency): Promise<void>;
+  /** Resolves when the caller may send; `route` names the REST call, so it is counted where Discord counts it. */
+  acquire(urgency: Urgency, route?: SendRoute): Promise<Slot>;
   /** Takes a slot only if one is free right now (for sends that may be skipped, like typing). */
   tryAcquire(): boolean;
 }
 
-/**
- * `urgent` (a new message, a final edit) goes first and skips the even spacing, never the
- * window: the first text and the finished answer matter more than one more progress edit.
- */
-export type Urgency = 'urgent' | 'paced';
-
 interface Waiter {
   urgency: Urgency;
-  resolve: () => void;
+  route: Route;
+  /** True when the caller named the route: Discord's answer can be matched to the send. */
+  matched: boolean;
+  resolve: (send: Send) => void;
 }
 
 /**
- * Hands out a channel's send slots. Progress edits are spread evenly (one per window/limit
- * ms, about one a second) so concurrent answers in a channel take turns; urgent sends skip
- * the spacing but never the window. Over any window plus margin, at most `limit` slots are granted.
+ * Hands out one channel's send slots, against the buckets Discord reports for each route
+ * (creates, edits, each interaction's webhook), shared or not as Discord's answers show.
+ * Progress edits are spread evenly over the budget they draw on (one per window/limit ms,
+ * about a second) so concurrent answers take turns; new messages and final edits skip the
+ * spacing but never the window. Waiters on routes that may share a budget keep their order.
  */
 export class ChannelPacer implements Pacer {
-  readonly #options: PacerOptions;
-  /** Grant times of the most recent slots, oldest first, at most `limit` long. */
-  readonly #grants: number[] = [];
+  readonly #lane: string;
+  readonly #model: RateBuckets;
+  readonly #onSettled: () => void;
   readonly #waiters: Waiter[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pausedUntil = 0;
-  /**
-   * When the channel's budget is paid up: every grant, urgent ones too, adds one spacing.
-   * After a burst of new messages, progress edits wait their turn instead of spending the
-   * rest of the window at once and then stalling every answer until it slides.
-   */
-  #paidUntil = 0;
 
-  constructor(options: PacerOptions = DISCORD_CHANNEL_LIMITS) {
-    this.#options = options;
+  constructor(options: PacerOptions = DISCORD_CHANNEL_LIMITS, shared?: { lane: string; model: RateBuckets; onSettled: () => void }) {
+    this.#lane = shared?.lane ?? 'channel';
+    this.#model = shared?.model ?? new RateBuckets(options);
+    this.#onSettled = shared?.onSettled ?? (() => {});
   }
 
+  /** The even spacing of this channel's edits, as known now. */
   get spacingMs(): number {
-    return this.#options.windowMs / this.#options.limit;
+    return this.#model.spacingOf(this.#model.laneRoute(this.#lane));
   }
 
   /** Number of callers waiting for a slot. */
@@ -75,29 +88,69 @@ export class ChannelPacer implements Pacer {
     return this.#waiters.length;
   }
 
-  /** Resolves when the caller may send one create or edit in this channel. */
-  acquire(urgency: Urgency): Promise<void> {
+  /** The channel stage alone: resolves with the send once its budget allows it. */
+  reserve(urgency: Urgency, route?: SendRoute): Promise<Send> {
     return new Promise((resolve) => {
-      const waiter = { urgency, resolve };
-      if (urgency === 'urgent') {
-        const firstPaced = this.#waiters.findIndex((w) => w.urgency === 'paced');
-        this.#waiters.splice(firstPaced < 0 ? this.#waiters.length : firstPaced, 0, waiter);
+      const waiter: Waiter = {
+        urgency,
+        route: route ? routeOf(route.method, route.path) : this.#model.laneRoute(this.#lane),
+        matched: route !== undefined,
+        resolve,
+      };
+      if (jumps(urgency)) {
+        const firstInLine = this.#waiters.findIndex((w) => !jumps(w.urgency));
+        this.#waiters.splice(firstInLine < 0 ? this.#waiters.length : firstInLine, 0, waiter);
       } else {
         this.#waiters.push(waiter);
       }
-      this.#reschedule();
+      this.replan();
     });
   }
 
-  /** Holds every slot until `until` (ms since epoch): Discord told us to back off. */
+  /** A slot of this channel's budgets alone: the send leaves at once (the registry's `for` adds the bot's budget). */
+  async acquire(urgency: Urgency, route?: SendRoute): Promise<Slot> {
+    const send = await this.reserve(urgency, route);
+    this.#model.dispatch(send, Date.now());
+    return this.slot(send);
+  }
+
+  /** The handle a caller finishes or gives back its send with. */
+  slot(send: Send): Slot {
+    return {
+      done: () => {
+        this.#model.done(send, Date.now());
+        this.#settled();
+      },
+      cancel: () => {
+        this.#model.cancel(send);
+        this.#settled();
+      },
+    };
+  }
+
+  /** A paced slot of this channel if one is free now (the registry's `for` asks the bot's budget instead, for typing). */
+  tryAcquire(): boolean {
+    const now = Date.now();
+    const route = this.#model.laneRoute(this.#lane);
+    if (this.#waiters.length > 0 || this.#pausedUntil > now || this.#model.nextAllowed(route, this.#lane, true, false, now) > now) return false;
+    this.#model.dispatch(this.#model.grant(route, this.#lane, false, now), now);
+    return true;
+  }
+
+  /** Holds every slot until `until` (ms since epoch). */
   pauseUntil(until: number): void {
     if (until <= this.#pausedUntil) return;
     this.#pausedUntil = until;
-    this.#reschedule();
+    this.replan();
   }
 
-  /** A new waiter or a pause may change who goes next and when: plan again from now. */
-  #reschedule(): void {
+  /** True when nothing is waiting and no recent send limits the next one (safe to forget). */
+  idle(now = Date.now()): boolean {
+    return this.#waiters.length === 0 && now >= this.#pausedUntil && this.#model.laneIdle(this.#lane, now);
+  }
+
+  /** Something changed (a waiter, an answer from Discord, a pause): plan again from now. */
+  replan(): void {
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -105,44 +158,92 @@ export class ChannelPacer implements Pacer {
     this.#pump();
   }
 
-  /** True when nothing is waiting and no recent grant limits the next one (safe to forget). */
-  idle(now = Date.now()): boolean {
-    const last = this.#grants[this.#grants.length - 1];
-    return (
-      this.#waiters.length === 0 &&
-      now >= this.#pausedUntil &&
-      (last === undefined || now - last > this.#options.windowMs + this.#options.marginMs)
-    );
+  #settled(): void {
+    this.replan();
+    this.#onSettled();
   }
 
-  #nextAllowed(urgency: Urgency): number {
-    const { limit, windowMs, marginMs } = this.#options;
-    let at = this.#pausedUntil;
-    if (this.#grants.length >= limit) at = Math.max(at, (this.#grants[0] as number) + windowMs + marginMs);
-    if (urgency === 'paced') at = Math.max(at, this.#paidUntil);
-    return at;
+  #pump(): void {
+    const now = Date.now();
+    if (this.#waiters.length === 0) return;
+    if (this.#pausedUntil > now) {
+      this.#wakeAt(this.#pausedUntil, now);
+      return;
+    }
+    // A waiter that cannot go yet holds back later ones on any route that may share its budget (fair turns);
+    // routes Discord counts apart go on.
+    const blocked: Route[] = [];
+    let wake = Infinity;
+    for (let i = 0; i < this.#waiters.length; ) {
+      const waiter = this.#waiters[i] as Waiter;
+      if (blocked.some((b) => this.#model.shares(b, waiter.route))) {
+        i += 1;
+        continue;
+      }
+      const at = this.#model.nextAllowed(waiter.route, this.#lane, waiter.urgency === 'paced', waiter.matched, now);
+      if (at <= now) {
+        this.#waiters.splice(i, 1);
+        waiter.resolve(this.#model.grant(waiter.route, this.#lane, waiter.matched, now, waiter.urgency === 'paced'));
+        continue;
+      }
+      blocked.push(waiter.route);
+      wake = Math.min(wake, at);
+      i += 1;
+    }
+    if (wake < Infinity) this.#wakeAt(wake, now);
+  }
+
+  #wakeAt(at: number, now: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#pump();
+    }, at - now);
+  }
+}
+
+/**
+ * The bot-wide stage: every send (after its channel's) and typing draws on the bot's requests
+ * per second. New messages (and urgent sends) go first; the rest in the order they came.
+ */
+class BotPacer {
+  readonly #model: RateBuckets;
+  readonly #news: { send: Send; resolve: () => void }[] = [];
+  readonly #others: { send: Send; resolve: () => void }[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(model: RateBuckets) {
+    this.#model = model;
+  }
+
+  acquire(urgency: Urgency, send: Send): Promise<void> {
+    return new Promise((resolve) => {
+      (jumps(urgency) ? this.#news : this.#others).push({ send, resolve });
+      this.replan();
+    });
   }
 
   tryAcquire(): boolean {
     const now = Date.now();
-    if (this.#waiters.length > 0 || this.#nextAllowed('paced') > now) return false;
-    this.#grant(now);
+    if (this.#news.length > 0 || this.#others.length > 0 || this.#model.globalNextAllowed(now) > now) return false;
+    this.#model.dispatchGlobal(now);
     return true;
   }
 
-  #grant(now: number): void {
-    this.#grants.push(now);
-    if (this.#grants.length > this.#options.limit) this.#grants.shift();
-    this.#paidUntil = Math.max(this.#paidUntil, now) + this.spacingMs;
+  replan(): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#pump();
   }
 
   #pump(): void {
-    if (this.#timer) return;
     for (;;) {
-      const head = this.#waiters[0];
+      const queue = this.#news.length > 0 ? this.#news : this.#others;
+      const head = queue[0];
       if (!head) return;
       const now = Date.now();
-      const at = this.#nextAllowed(head.urgency);
+      const at = this.#model.globalNextAllowed(now);
       if (at > now) {
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
@@ -150,61 +251,86 @@ export class ChannelPacer implements Pacer {
         }, at - now);
         return;
       }
-      this.#waiters.shift();
-      this.#grant(now);
+      queue.shift();
+      this.#model.dispatch(head.send, now);
       head.resolve();
     }
   }
 }
 
+/** How often idle channels and forgotten sends are swept. */
+const SWEEP_EVERY_MS = 60_000;
+
 /**
- * One pacer per channel, created on first use and dropped once idle, in front of one pacer
- * for the whole bot: a send needs a slot from both.
+ * One pacer per channel, created on first use and dropped once idle, in front of one pacer for
+ * the whole bot: a send needs a slot from both. Both plan from one model of Discord's buckets,
+ * fed with every REST response (`observe`).
  */
 export class PacerRegistry {
   readonly #pacers = new Map<string, ChannelPacer>();
   readonly #options: PacerOptions;
-  readonly #global: ChannelPacer;
+  readonly #model: RateBuckets;
+  readonly #bot: BotPacer;
+  #sweptAt = 0;
 
   constructor(options: PacerOptions = DISCORD_CHANNEL_LIMITS, globalOptions: PacerOptions = DISCORD_GLOBAL_EDIT_LIMITS) {
     this.#options = options;
-    this.#global = new ChannelPacer(globalOptions);
+    this.#model = new RateBuckets(options, globalOptions);
+    this.#bot = new BotPacer(this.#model);
   }
 
-  /** The channel's own pacer (to pause it when Discord says so). */
+  /** What the pacers have learned (for tests and diagnostics). */
+  get buckets(): RateBuckets {
+    return this.#model;
+  }
+
+  /** The channel's own pacer. */
   channel(channelId: string): ChannelPacer {
     let pacer = this.#pacers.get(channelId);
     if (!pacer) {
       this.#sweep();
-      pacer = new ChannelPacer(this.#options);
+      pacer = new ChannelPacer(this.#options, { lane: channelId, model: this.#model, onSettled: () => this.#bot.replan() });
       this.#pacers.set(channelId, pacer);
     }
     return pacer;
   }
 
   /**
-   * Slots for sends in a channel: the channel's budget first, then the bot's. `tryAcquire`
+   * Slots for sends in a channel: the channel's budgets first, then the bot's. `tryAcquire`
    * asks the bot's budget only: typing indicators have their own per-channel bucket.
    */
   for(channelId: string): Pacer {
     const channel = this.channel(channelId);
     return {
-      acquire: async (urgency) => {
-        await channel.acquire(urgency);
-        await this.#global.acquire(urgency);
+      acquire: async (urgency, route) => {
+        const send = await channel.reserve(urgency, route);
+        await this.#bot.acquire(urgency, send);
+        return channel.slot(send);
       },
-      tryAcquire: () => this.#global.tryAcquire(),
+      tryAcquire: () => this.#bot.tryAcquire(),
     };
+  }
+
+  /** One REST response, whatever made it: what Discord said about its buckets. */
+  observe(method: string, path: string, status: number, headers: RateHeaders): Observed {
+    const observed = this.#model.observe(method, path, status, headers, Date.now());
+    for (const lane of observed.lanes) this.#pacers.get(lane)?.replan();
+    this.#bot.replan();
+    this.#sweep();
+    return observed;
   }
 
   get size(): number {
     return this.#pacers.size;
   }
 
-  /** Bounded memory: forget pacers whose history no longer constrains anything. */
+  /** Bounded memory: forget pacers whose history no longer constrains anything (at most once a second when many). */
   #sweep(): void {
-    if (this.#pacers.size < 256) return;
     const now = Date.now();
+    const due = this.#pacers.size >= 256 ? 1000 : SWEEP_EVERY_MS;
+    if (now - this.#sweptAt < due) return;
+    this.#sweptAt = now;
     for (const [id, pacer] of this.#pacers) if (pacer.idle(now)) this.#pacers.delete(id);
+    this.#model.sweep(now);
   }
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ChannelPacer, PacerRegistry } from '../../src/core/editPacer.js';
+import { ChannelPacer, PacerRegistry, type Urgency } from '../../src/core/editPacer.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
@@ -9,7 +9,7 @@ afterEach(() => {
 });
 
 /** Keeps `n` callers asking for slots of the given kind, and records when each slot is granted. */
-function demand(pacer: ChannelPacer, n: number, kind: 'urgent' | 'paced', grants: number[]) {
+function demand(pacer: ChannelPacer, n: number, kind: Urgency, grants: number[]) {
   for (let i = 0; i < n; i++) void pacer.acquire(kind).then(() => grants.push(Date.now()));
 }
 
@@ -77,6 +77,30 @@ describe('ChannelPacer', () => {
     expect(grants).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1);
     expect(grants).toHaveLength(1);
+  });
+});
+
+describe('ChannelPacer turns', () => {
+  it('lets a final edit keep its place in line, then skip the spacing', async () => {
+    const pacer = new ChannelPacer();
+    const order: string[] = [];
+    void pacer.acquire('paced').then(() => order.push(`edit1@${Date.now() - 1_000_000}`));
+    void pacer.acquire('paced').then(() => order.push(`edit2@${Date.now() - 1_000_000}`));
+    void pacer.acquire('final').then(() => order.push(`final@${Date.now() - 1_000_000}`));
+    void pacer.acquire('paced').then(() => order.push(`edit3@${Date.now() - 1_000_000}`));
+    await vi.advanceTimersByTimeAsync(5000);
+    // Not ahead of the edit that asked first; but once it is its turn, no spacing after edit2.
+    expect(order).toEqual(['edit1@0', 'edit2@1000', 'final@1000', 'edit3@3000']);
+  });
+
+  it('gives back a slot that was not used', async () => {
+    const pacer = new ChannelPacer({ limit: 1, windowMs: 1000, marginMs: 0 });
+    const slot = await pacer.acquire('urgent');
+    slot.cancel();
+    const grants: number[] = [];
+    demand(pacer, 1, 'urgent', grants);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(grants).toEqual([1_000_000]);
   });
 });
 
