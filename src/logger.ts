@@ -50,6 +50,7 @@ export function createLogger({ level, pretty, destination, secrets = [] }: Logge
   };
   // A terminal gets readable lines; a given destination (a file, a test) always gets JSON.
   if (pretty && !destination && canResolve('pino-pretty')) {
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: colours are cosmetic, and the worker thread's output is read only by a subprocess test
     return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
   }
   return pino(options, destination);
@@ -64,6 +65,7 @@ export function createAppLogger(
   output: Pick<LoggerOptions, 'pretty' | 'destination'> = {},
 ): Logger {
   // A redis:// or postgres:// STORE_URL can carry a password; driver errors can quote it.
+  // Stryker disable next-line ArrayDeclaration: without a STORE_URL there is no password; a placeholder secret would only scrub itself
   const secrets = [config.DISCORD_TOKEN, config.SOGNI_API_KEY, ...(config.STORE_URL ? storeSecrets(config.STORE_URL) : [])];
   return createLogger({ ...output, level: config.LOG_LEVEL, secrets });
 }
