@@ -14,7 +14,7 @@ function privateHistoryLines() {
   const at = (/** @type {string} */ text) => lines.findIndex((l) => l.includes(text)) + 1;
   const ranges = [];
   const key = at('const historyKey = request.private');
-  const read = at('past = request.private');
+  const read = at('request.private ? mergeByTime(');
   if (key > 0) ranges.push(`${CHAT}:${key}-${key}`);
   if (read > 0) ranges.push(`${CHAT}:${read}-${read}`);
   for (const start of [at('export function privateHistoryKey('), at('function mergeByTime(')]) {
