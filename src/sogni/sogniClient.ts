@@ -197,12 +197,21 @@ export class Sogni {
     const idle = new AbortController();
     let timedOut = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // The stream is given up after this long without a chunk. One timer per request, not one per
+    // chunk: it wakes when the time would be up and sleeps again for what is left if a chunk came.
+    const idleMs = this.#timeoutSeconds * 1000;
+    let lastChunk = Date.now();
+    const watch = () => {
+      const left = lastChunk + idleMs - Date.now();
+      if (left > 0) {
+        timer = setTimeout(watch, left);
+        return;
+      }
+      timedOut = true;
+      idle.abort();
+    };
     const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
-        idle.abort();
-      }, this.#timeoutSeconds * 1000);
+      lastChunk = Date.now();
     };
     const body: ChatCompletionCreateParamsStreaming & SogniChatFields = {
       model,
@@ -217,7 +226,7 @@ export class Sogni {
     const calls: { name: string; args: string }[] = [];
     let streaming = false;
     const sentAt = Date.now();
-    arm();
+    timer = setTimeout(watch, idleMs);
     try {
       const stream = await this.#openai.chat.completions.create(body, { signal: AbortSignal.any([signal, idle.signal]) });
       streaming = true;
