@@ -1,5 +1,5 @@
 import { DiscordAPIError, EmbedBuilder, InteractionWebhook, RESTJSONErrorCodes, type BaseMessageOptions, type Client } from 'discord.js';
-import type { PacerRegistry } from '../core/editPacer.js';
+import type { PacerRegistry, SendRoute } from '../core/editPacer.js';
 import { LatestEditor } from '../core/latestEditor.js';
 import { statusLine } from '../core/runProgress.js';
 import { DISCORD_MESSAGE_LIMIT } from '../core/splitMessage.js';
@@ -64,6 +64,11 @@ export function createRunPresenter(deps: RunPresenterDeps): RunPresenter {
     const { applicationId, token } = target.interaction as NonNullable<RunTarget['interaction']>;
     return new InteractionWebhook(client as Client<true>, applicationId, token);
   };
+  /** The REST call that edits the run's status message, for the pacer. */
+  const originalRoute = (target: RunTarget): SendRoute => {
+    const { applicationId, token } = target.interaction as NonNullable<RunTarget['interaction']>;
+    return { method: 'PATCH', path: `/webhooks/${applicationId}/${token}/messages/@original` };
+  };
   const editOriginal = async (target: RunTarget, payload: BaseMessageOptions) => {
     await webhook(target).editMessage('@original', { ...payload, allowedMentions: SAFE_MENTIONS });
   };
@@ -95,8 +100,11 @@ export function createRunPresenter(deps: RunPresenterDeps): RunPresenter {
     async finish(key, target, finished) {
       await editors.get(key)?.close();
       editors.delete(key);
-      if (target.channelId) await pacers.for(target.channelId).acquire('urgent');
       const viaToken = tokenUsable(key, target);
+      // Counted where Discord counts it (the interaction's webhook, or the channel), and finished when sent.
+      const slot = target.channelId
+        ? await pacers.for(target.channelId).acquire('urgent', viaToken ? originalRoute(target) : { method: 'POST', path: `/channels/${target.channelId}/messages` })
+        : undefined;
       const send = async (payload: BaseMessageOptions) => {
         if (viaToken && !expired.has(key)) {
           try {
@@ -125,6 +133,7 @@ export function createRunPresenter(deps: RunPresenterDeps): RunPresenter {
       } catch (err) {
         logger.error({ err, runKey: key }, 'could not show a media run result');
       } finally {
+        slot?.done();
         expired.delete(key);
       }
     },
