@@ -27,6 +27,8 @@ const config = {
   clearTextReporter: { allowColor: false, logTests: false, reportTests: false, reportMutants: true, reportScoreTable: true },
   thresholds: { high: 90, low: 80, break: null },
   tempDirName: '.stryker-tmp',
+  // Not copied into the sandbox: other runs' sandboxes, reports, local data and scratch files.
+  ignorePatterns: ['.stryker-tmp*', 'reports', 'data', '.scratch', 'bench/results.json'],
   cleanTempDir: true,
 };
 

@@ -23,13 +23,13 @@ type Query = (sql: string, values?: unknown[]) => Promise<unknown[]>;
  */
 class PooledKeyvPostgres extends KeyvPostgres {
   override async connect(): Promise<Query> {
-    const pool = (this.opts as { pool?: pg.Pool }).pool;
-    if (!pool) throw new Error('PooledKeyvPostgres needs a pool');
+    // openPostgresStore always passes its pool.
+    const pool = (this.opts as { pool: pg.Pool }).pool;
     return async (sql, values) => {
       try {
         return (await pool.query(sql, values)).rows as unknown[];
       } catch (err) {
-        if ((err as { code?: unknown }).code !== UNDEFINED_TABLE || sql === CREATE_TABLE) throw err;
+        if ((err as { code?: unknown }).code !== UNDEFINED_TABLE) throw err;
         await pool.query(CREATE_TABLE);
         return (await pool.query(sql, values)).rows as unknown[];
       }
@@ -112,7 +112,8 @@ export function openPostgresStore(url: string, { lockWaitMs = LOCK_WAIT_MS }: St
          SELECT count(*)::int AS n FROM gone`,
         [now],
       );
-      return (rows[0] as { n?: number } | undefined)?.n ?? 0;
+      // count(*) always answers one row.
+      return (rows[0] as { n: number }).n;
     },
     async close() {
       await Promise.allSettled([pool.end(), lockPool.end()]);
