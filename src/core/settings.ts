@@ -67,7 +67,8 @@ export function decideAccess(settings: Pick<EffectiveSettings, 'enabled' | 'role
 export function parseRoles(text: string): string[] | undefined {
   const trimmed = text.trim();
   if (/^@?everyone$/i.test(trimmed)) return [];
-  const ids = [...trimmed.matchAll(/<@&(\d{17,20})>|\b(\d{17,20})\b/g)].map((m) => (m[1] ?? m[2]) as string);
+  // A mention's id is a bare id between word boundaries too, so one pattern reads both.
+  const ids = trimmed.match(/\b\d{17,20}\b/g) ?? [];
   const rest = trimmed.replace(/<@&\d{17,20}>|\b\d{17,20}\b|[\s,]/g, '');
   if (ids.length === 0 || rest.length > 0) return undefined;
   return [...new Set(ids)];

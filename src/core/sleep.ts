@@ -11,6 +11,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
+    // `done` removes itself, so no `{ once: true }` is needed.
+    signal.addEventListener('abort', done);
   });
 }

@@ -34,7 +34,8 @@ function spent(n: number): string {
 /** What is left, rounded down to the cent of a Spark, so it never promises more than there is. */
 function left(n: number): string {
   const cents = Math.floor(Math.max(0, n) * 100 + 1e-6) / 100;
-  return `${cents.toLocaleString('en-US', { maximumFractionDigits: 2 })} Spark`;
+  // Whole cents print with two decimals at most, so the default of three never shows a third.
+  return `${cents.toLocaleString('en-US')} Spark`;
 }
 
 /** "`███░░` **7 Spark** left of 10 Spark", or what stands in for a gauge when there is no limit. */
@@ -63,7 +64,7 @@ export function describeUsage(view: UsageView, now: number): string {
   if (view.dm) {
     lines.push('**Your Sogni usage in DMs with me** (1 Spark = US$0.005)');
     lines.push(`You: **${spent(today)}** today · **${spent(month)}** this month`);
-    lines.push(`Your DM allowance today: ${headroom(today, limits.daily)} · ${resets('daily', now)}`);
+    lines.push(`Your DM allowance today: ${headroom(today, limits.daily)}${limits.daily === null ? '' : ` · ${resets('daily', now)}`}`);
   } else {
     lines.push('**Your Sogni usage in this server** (1 Spark = US$0.005)');
     lines.push(`You: **${spent(today)}** today · **${spent(month)}** this month`);

@@ -27,4 +27,14 @@ describe('memberAllowance', () => {
     expect(memberAllowance(250, roles, ['patron', 'muted', 'helper']).spark).toBe(500);
     expect(memberAllowance(250, roles, ['helper', 'muted', 'patron']).spark).toBe(500);
   });
+
+  it('names the first listed of two roles that tie as the source', () => {
+    expect(memberAllowance(250, roles, ['muted', 'alsoMuted'])).toEqual({ spark: 0, source: 'role', roleId: 'muted' });
+    expect(memberAllowance(250, { ...roles, gold: 500 }, ['gold', 'patron'])).toEqual({ spark: 500, source: 'role', roleId: 'gold' });
+  });
+
+  it('ignores a role limit that is not a finite number, and reads one below zero as 0', () => {
+    expect(memberAllowance(250, { broken: Number.NaN, infinite: Number.POSITIVE_INFINITY }, ['broken', 'infinite'])).toEqual({ spark: 250, source: 'server' });
+    expect(memberAllowance(250, { negative: -5 }, ['negative'])).toEqual({ spark: 0, source: 'role', roleId: 'negative' });
+  });
 });

@@ -26,11 +26,10 @@ describe('reading a price liberally', () => {
     expect(sparkFrom({ spark: Number.NaN })).toBeUndefined();
   });
 
-  it('reads what a finished run reports it cost, under any of its names', () => {
+  it('reads what a finished run reports it cost, in Spark or dollars', () => {
     expect(reportedRunSpark({ cost: { spark: 50 } })).toBe(50);
-    expect(reportedRunSpark({ billing: { usd: 0.25 } })).toBe(50);
-    expect(reportedRunSpark({ total_cost: { spark: 0 } })).toBe(0);
-    expect(reportedRunSpark({ costSpark: 8 })).toBe(8);
+    expect(reportedRunSpark({ cost: { usd: 0.25 } })).toBe(50);
+    expect(reportedRunSpark({ cost: { spark: 0 } })).toBe(0);
     expect(reportedRunSpark({ status: 'completed' })).toBeUndefined();
   });
 });

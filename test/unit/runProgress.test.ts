@@ -36,3 +36,50 @@ describe('the status line of a media run', () => {
     expect(statusLine({ kind: 'cancelling' })).toBe('⏹ Cancelling…');
   });
 });
+
+describe('status line edges', () => {
+  it('reads no progress from nothing, an empty or blank string, or a non-number', () => {
+    expect(toFraction(null)).toBeUndefined();
+    expect(toFraction(undefined)).toBeUndefined();
+    expect(toFraction('')).toBeUndefined();
+    expect(toFraction('   ')).toBeUndefined();
+    expect(toFraction(true)).toBeUndefined();
+    expect(toFraction(Number.POSITIVE_INFINITY)).toBeUndefined();
+    expect(toFraction(' 45 ')).toBe(0.45);
+  });
+
+  it('reads 1 as done, not as 1 percent, and anything above 1 as a percentage', () => {
+    expect(toFraction(1)).toBe(1);
+    expect(toFraction('1')).toBe(1);
+    expect(toFraction(1.5)).toBe(0.015);
+    expect(toFraction(250)).toBe(1);
+  });
+
+  it('switches from seconds to minutes at one minute', () => {
+    expect(etaText(59)).toBe('about 60 s left');
+    expect(etaText(60)).toBe('about 1 min left');
+    expect(etaText(89)).toBe('about 1 min left');
+    expect(etaText(90)).toBe('about 2 min left');
+    expect(etaText(Number.NaN)).toBeUndefined();
+    expect(etaText(-5)).toBeUndefined();
+  });
+
+  it('keeps a step label of up to 60 characters and cuts a longer one to 59 and an ellipsis', () => {
+    const sixty = 'a'.repeat(60);
+    expect(statusLine({ kind: 'working', progress: { stepLabel: sixty } })).toBe(`⏳ Working on it… · ${sixty}`);
+    expect(statusLine({ kind: 'working', progress: { stepLabel: `${sixty}b` } })).toBe(`⏳ Working on it… · ${'a'.repeat(59)}…`);
+    expect(statusLine({ kind: 'working', progress: { stepLabel: '  Denoising\n  step   3 ' } })).toBe('⏳ Working on it… · Denoising step 3');
+  });
+
+  it('leaves out a step label that is only markdown or space', () => {
+    expect(statusLine({ kind: 'working', progress: { progress: 0, stepLabel: '** __ ``' } })).toBe('▱▱▱▱▱▱▱▱▱▱ 0%');
+  });
+
+  it('says waiting plainly when nobody is ahead, and words the other phases exactly', () => {
+    expect(statusLine({ kind: 'waiting', ahead: 0 })).toBe('⏳ Waiting for Sogni…');
+    expect(statusLine({ kind: 'waiting', ahead: 1 })).toBe('⏳ Waiting for Sogni — 1 ahead of you');
+    expect(statusLine({ kind: 'starting' })).toBe('⏳ Starting…');
+    expect(statusLine({ kind: 'pricing' })).toBe('💰 Checking the price against the limits…');
+  });
+});
+

@@ -60,3 +60,63 @@ describe('threadName', () => {
     expect(threadName('<@123456789012345678>')).toBe('Conversation');
   });
 });
+
+describe('parseRoles edges', () => {
+  it('reads everyone with space around it, but not a word that merely contains it', () => {
+    expect(parseRoles('  everyone  ')).toEqual([]);
+    expect(parseRoles('EVERYONE')).toEqual([]);
+    expect(parseRoles('not everyone')).toBeUndefined();
+    expect(parseRoles('everyone <@&123456789012345678>')).toBeUndefined();
+    expect(parseRoles('everyone!')).toBeUndefined();
+  });
+
+  it('takes ids of 17 to 20 digits, mentioned or bare, in order and once each', () => {
+    expect(parseRoles('12345678901234567')).toEqual(['12345678901234567']);
+    expect(parseRoles('<@&12345678901234567890>,12345678901234567')).toEqual(['12345678901234567890', '12345678901234567']);
+    expect(parseRoles('1234567890123456')).toBeUndefined();
+    expect(parseRoles('123456789012345678901')).toBeUndefined();
+    expect(parseRoles('<@&1234>')).toBeUndefined();
+  });
+});
+
+describe('threadName edges', () => {
+  it('drops user, nickname, role and channel mentions', () => {
+    expect(threadName('<@!123456789012345678> <@&223456789012345678> <#323456789012345678> hi')).toBe('hi');
+  });
+
+  it('keeps the name of a custom or animated emoji', () => {
+    expect(threadName('<:smile:123456789> <a:partyparrot:987654321> hello')).toBe('smile partyparrot hello');
+  });
+
+  it('folds runs of space and newlines into one space', () => {
+    expect(threadName('sort   this\n\n list')).toBe('sort this list');
+  });
+
+  it('keeps a name of exactly 100 characters and cuts a longer one to 99 and an ellipsis', () => {
+    expect(threadName('y'.repeat(100))).toBe('y'.repeat(100));
+    expect(threadName('y'.repeat(101))).toBe(`${'y'.repeat(99)}…`);
+  });
+});
+
+describe('resolveSettings edges', () => {
+  it('skips a layer with no settings and names where each value came from', () => {
+    const out = resolveSettings(defaults, [
+      { source: 'channel', settings: undefined },
+      { source: 'parent channel', settings: { media: false } },
+      { source: 'server', settings: { roles: ['111111111111111111'] } },
+    ]);
+    expect(out).toEqual({
+      ...defaults,
+      media: false,
+      roles: ['111111111111111111'],
+      sources: { model: 'default', persona: 'default', threads: 'default', media: 'parent channel', roles: 'server', enabled: 'default' },
+    });
+  });
+});
+
+describe('threadName markdown', () => {
+  it('drops links’ brackets, escapes and pings', () => {
+    expect(threadName('[docs](https://x.y) \\*not bold\\* ~~gone~~ | > # @here')).toBe('docshttps://x.y not bold gone here');
+  });
+});
+

@@ -70,3 +70,39 @@ describe('alert lines', () => {
     expect(refused).toContain('<@7> · chat · `qwen` · about 4 Spark');
   });
 });
+
+describe('alert windows and exact wording', () => {
+  it('keeps a monthly announcement for the whole month, across days', () => {
+    const first = dueCrossings(spent(10, 850), limits, emptyMarks());
+    expect(first.due).toEqual([{ limit: 'monthly', level: 80, spent: 850, limitSpark: 1000 }]);
+    const nextDay = NOW + 24 * 3600_000;
+    expect(dueCrossings(spent(10, 860, nextDay), limits, first.marks).due).toEqual([]);
+    const nextMonth = Date.UTC(2026, 11, 2, 12);
+    expect(dueCrossings(spent(10, 860, nextMonth), limits, first.marks).due).toEqual([{ limit: 'monthly', level: 80, spent: 860, limitSpark: 1000 }]);
+  });
+
+  it('says a daily limit resets at midnight UTC, in full', () => {
+    const tomorrow = Date.UTC(2026, 10, 27) / 1000;
+    expect(describeCrossing({ limit: 'daily', level: 80, spent: 80, limitSpark: 100 }, entry, NOW)).toBe(
+      `📊 **This server has used 80% of its daily Sogni limit**: 80 Spark of 100 Spark. It resets at 00:00 UTC (<t:${tomorrow}:R>).
+-# Last request: <@42> · image · \`flux\` · 3.5 Spark`,
+    );
+  });
+
+  it('names the request by its estimate when it has no actual cost, and leaves out a missing model', () => {
+    const line = describeCrossing({ limit: 'daily', level: 100, spent: 100, limitSpark: 100 }, { ...entry, model: '', actual: null }, NOW);
+    expect(line.split('\n')[1]).toBe('-# Last request: <@42> · image · 4 Spark');
+  });
+
+  it('writes a refusal alert for the monthly limit with the monthly reset, in full', () => {
+    const firstOfNextMonth = Date.UTC(2026, 11, 1) / 1000;
+    const text = describeRefusalAlert({ limit: 'monthly', limitSpark: 1000, spent: 998, needed: 4, resetsAt: 0 }, { userId: '7', kind: 'chat', model: 'qwen' }, NOW);
+    expect(text).toBe(
+      [
+        `⛔ **A request was refused by this server's monthly Sogni limit**: 998 Spark of 1,000 Spark used. It resets on the 1st (<t:${firstOfNextMonth}:R>).`,
+        '-# <@7> · chat · `qwen` · about 4 Spark',
+        '-# Further refusals for this limit in the next hour are not posted.',
+      ].join('\n'),
+    );
+  });
+});

@@ -142,6 +142,7 @@ describe('WorkLimiter', () => {
 
   it('refuses limits that leave no room for any work', () => {
     expect(() => new WorkLimiter({ concurrency: 0, maxBytes: 100 })).toThrow(RangeError);
+    expect(() => new WorkLimiter({ concurrency: 0, maxBytes: 100 })).toThrow('a work limiter needs room for at least one unit of work');
     expect(() => new WorkLimiter({ concurrency: 2, maxBytes: 0 })).toThrow(RangeError);
     expect(() => new WorkLimiter({ concurrency: Number.NaN, maxBytes: 100 })).toThrow(RangeError);
     expect(() => new WorkLimiter({ concurrency: 1, maxBytes: 1 })).not.toThrow();
