@@ -114,7 +114,8 @@ export class RateBuckets {
   readonly #rule: BucketRule;
   readonly #globalRule: BucketRule;
   readonly #keys = new Map<string, KeyState>();
-  readonly #lanes = new Map<string, Set<string>>();
+  /** The keys of each lane (channel), by their state. */
+  readonly #lanes = new Map<string, Set<KeyState>>();
   readonly #templates = new Map<string, TemplateState>();
   readonly #relations = new Map<string, Relation>();
   /** Sends that left and are waiting for Discord's answer, per route key, oldest first. */
@@ -168,8 +169,7 @@ export class RateBuckets {
 
   /** True unless Discord's answers proved the two routes are counted apart. */
   shares(a: Route, b: Route): boolean {
-    if (a.key === b.key) return true;
-    return this.#relations.get(pairKey(a, b)) !== 'separate';
+    return this.relation(a, b) !== 'separate';
   }
 
   relation(a: Route, b: Route): 'separate' | 'shared' | 'assumed' {
@@ -276,7 +276,7 @@ export class RateBuckets {
       const entry = this.#globalLog[i] as GlobalEntry;
       const bound = this.#globalBound(entry, credit);
       if (bound === undefined) {
-        const since = entry.send?.dispatchedAt ?? entry.at;
+        const since = entry.at;
         if (since + IN_FLIGHT_MAX_MS <= now) {
           this.#globalLog.splice(i, 1);
           continue;
@@ -379,9 +379,9 @@ export class RateBuckets {
       state.sends = state.sends.filter((s) => !s.cancelled && (s.grantedAt > horizon || (s.answeredAt === undefined && s.dispatchedAt === undefined)));
       if (state.sends.length === 0 && state.heldUntil <= now) {
         this.#keys.delete(key);
-        const lane = this.#lanes.get(state.lane);
-        lane?.delete(key);
-        if (lane?.size === 0) this.#lanes.delete(state.lane);
+        const lane = this.#laneStates(state.lane);
+        lane.delete(state);
+        if (lane.size === 0) this.#lanes.delete(state.lane);
       }
     }
     while (this.#unmatched.length > 0 && ((this.#unmatched[0] as Send).dispatchedAt ?? 0) + IN_FLIGHT_MAX_MS <= now) this.#unmatched.shift();
@@ -389,9 +389,7 @@ export class RateBuckets {
 
   /** True when nothing in the lane is in flight or counted in a window. */
   laneIdle(lane: string, now: number): boolean {
-    for (const key of this.#lanes.get(lane) ?? []) {
-      const state = this.#keys.get(key);
-      if (!state) continue;
+    for (const state of this.#laneStates(lane)) {
       if (state.heldUntil > now) return false;
       const windowMs = this.windowOf(state.route);
       if (state.sends.some((s) => !s.cancelled && this.#laneBound(s, 0) + windowMs >= now)) return false;
@@ -406,9 +404,7 @@ export class RateBuckets {
     if (!state) {
       state = { route, lane, heldUntil: 0, sends: [], observed: false };
       this.#keys.set(route.key, state);
-      const keys = this.#lanes.get(lane) ?? new Set<string>();
-      keys.add(route.key);
-      this.#lanes.set(lane, keys);
+      this.#lanes.set(lane, this.#laneStates(lane).add(state));
     }
     return state;
   }
@@ -423,20 +419,22 @@ export class RateBuckets {
   #probing(state: KeyState, matched: boolean): boolean {
     if (!matched || state.observed || state.sends.some((s) => s.matched && !s.cancelled && s.answeredAt === undefined)) return false;
     // Only while it is unknown: once another channel showed how these routes count, there is nothing to learn.
-    return [...(this.#lanes.get(state.lane) ?? [])].some((key) => {
-      const other = this.#keys.get(key);
-      return other !== undefined && other !== state && other.sends.length > 0 && this.relation(state.route, other.route) === 'assumed';
-    });
+    return this.#others(state).some((other) => other.sends.length > 0 && this.relation(state.route, other.route) === 'assumed');
+  }
+
+  /** The keys of a lane (none for a lane never seen or forgotten). */
+  #laneStates(lane: string): Set<KeyState> {
+    return this.#lanes.get(lane) ?? new Set();
+  }
+
+  /** The other keys of `state`'s lane. */
+  #others(state: KeyState): KeyState[] {
+    return [...this.#laneStates(state.lane)].filter((other) => other !== state);
   }
 
   /** The keys of the lane whose sends may count against `state`'s budget, itself included. */
   #sharedStates(state: KeyState): KeyState[] {
-    const states: KeyState[] = [];
-    for (const key of this.#lanes.get(state.lane) ?? []) {
-      const other = this.#keys.get(key);
-      if (other && this.shares(state.route, other.route)) states.push(other);
-    }
-    return states;
+    return [...this.#laneStates(state.lane)].filter((other) => this.shares(state.route, other.route));
   }
 
   /**
@@ -467,7 +465,7 @@ export class RateBuckets {
     const { send } = entry;
     if (!send) return this.#toLocal(entry.at, entry.countedAt, credit);
     if (send.answeredAt !== undefined) return this.#toLocal(send.answeredAt, send.countedAt, credit);
-    if (!send.matched) return (send.dispatchedAt ?? entry.at) + this.#globalRule.marginMs;
+    if (!send.matched) return entry.at + this.#globalRule.marginMs;
     return undefined;
   }
 
@@ -489,7 +487,8 @@ export class RateBuckets {
   #claimUnmatched(at: number): Send | undefined {
     while (this.#unmatched.length > 0) {
       const send = this.#unmatched.shift() as Send;
-      if (!send.cancelled && send.answeredAt === undefined && (send.dispatchedAt ?? 0) + IN_FLIGHT_MAX_MS > at) return send;
+      // Sends given back or finished have left this list already (#dropInFlight).
+      if ((send.dispatchedAt ?? 0) + IN_FLIGHT_MAX_MS > at) return send;
     }
     return undefined;
   }
@@ -504,7 +503,6 @@ export class RateBuckets {
   }
 
   #learnTemplate(route: Route, status: number, headers: RateHeaders): void {
-    if (status === 429 && headers.limit === undefined) return;
     const template = this.#templates.get(route.template) ?? { windowMs: 0 };
     if (headers.limit !== undefined) template.limit = headers.limit;
     // Reset-After never exceeds the window (sliding or fixed), so the longest seen is a floor for it.
@@ -524,9 +522,7 @@ export class RateBuckets {
     if (!answer || answer.remaining === undefined || answer.limit === undefined || !answer.resetAfterMs) return;
     const sentAt = send.dispatchedAt ?? send.grantedAt;
     const answeredAt = send.answeredAt ?? sentAt;
-    for (const key of this.#lanes.get(state.lane) ?? []) {
-      const other = this.#keys.get(key);
-      if (!other || other === state || this.relation(state.route, other.route) === 'separate') continue;
+    for (const other of this.#others(state)) {
       const pair = pairKey(state.route, other.route);
       if (state.hash && other.hash && state.hash !== other.hash && this.#relations.get(pair) !== 'shared') {
         this.#relations.set(pair, 'separate');
@@ -559,19 +555,14 @@ export class RateBuckets {
     const since = answeredAt - this.windowOf(state.route) - 1000;
     const lately = (s: Send) => !s.cancelled && s.grantedAt > since && s.grantedAt <= answeredAt;
     if (answer.limit - answer.remaining <= state.sends.filter(lately).length) return;
-    const others = [...(this.#lanes.get(state.lane) ?? [])]
-      .map((key) => this.#keys.get(key))
-      .filter((other): other is KeyState => other !== undefined && other !== state && other.sends.some(lately));
+    const others = this.#others(state).filter((other) => other.sends.some(lately));
     const [only] = others;
     if (others.length === 1 && only && this.relation(state.route, only.route) === 'assumed') this.#relations.set(pairKey(state.route, only.route), 'shared');
   }
 
   /** A 429 the model did not foresee: every route it counted apart from this one is shared again. */
   #unlearnSeparation(state: KeyState): void {
-    for (const key of this.#lanes.get(state.lane) ?? []) {
-      const other = this.#keys.get(key);
-      if (other && other !== state) this.#relations.set(pairKey(state.route, other.route), 'shared');
-    }
+    for (const other of this.#others(state)) this.#relations.set(pairKey(state.route, other.route), 'shared');
   }
 
   #recoverGlobal(now: number): void {
@@ -593,6 +584,7 @@ function excused(probe: Send, own: KeyState, shared: KeyState[], windowMs: numbe
 }
 
 function pairKey(a: Route, b: Route): string {
+  // Stryker disable next-line EqualityOperator: any fixed order of the two templates names the pair the same both ways
   const [x, y] = a.template <= b.template ? [a.template, b.template] : [b.template, a.template];
   return `${x}|${y}|${a.major === b.major ? 'same' : 'other'}`;
 }

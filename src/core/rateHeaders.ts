@@ -52,10 +52,11 @@ export interface RateHeaders {
 export function readRateHeaders(get: (name: string) => string | null | undefined): RateHeaders {
   const num = (name: string, scale = 1) => {
     const raw = get(name);
-    const value = raw === null || raw === undefined || raw === '' ? NaN : Number(raw);
+    // Number('') and Number(null) are 0: a missing or empty header must not read as an empty bucket.
+    const value = raw ? Number(raw) : NaN;
     return Number.isFinite(value) ? value * scale : undefined;
   };
-  const headers: RateHeaders = { global: (get('x-ratelimit-global') ?? '').toLowerCase() === 'true' };
+  const headers: RateHeaders = { global: get('x-ratelimit-global')?.toLowerCase() === 'true' };
   const limit = num('x-ratelimit-limit');
   const remaining = num('x-ratelimit-remaining');
   const resetAfterMs = num('x-ratelimit-reset-after', 1000);
