@@ -248,6 +248,16 @@ async function runScenario(scenario: Scenario, runner: Runner): Promise<Figures>
 
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  // BENCH_DEBUG: the event loop's worst delay in each second, to see when the bot falls behind.
+  const perSecond = monitorEventLoopDelay({ resolution: 5 });
+  const secondsMax: number[] = [];
+  const secondTicker = process.env['BENCH_DEBUG']
+    ? setInterval(() => {
+        secondsMax.push(Math.round(perSecond.max / 1e6));
+        perSecond.reset();
+      }, 1000)
+    : undefined;
+  if (secondTicker) perSecond.enable();
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
   const cpuStart = process.cpuUsage();
@@ -268,6 +278,11 @@ async function runScenario(scenario: Scenario, runner: Runner): Promise<Figures>
   const cpu = process.cpuUsage(cpuStart);
   clearInterval(sampler);
   loop.disable();
+  if (secondTicker) {
+    clearInterval(secondTicker);
+    perSecond.disable();
+    console.log(`  ${scenario.name}: worst event-loop delay per second (ms): ${secondsMax.join(' ')}`);
+  }
   const dump = await fakes.ask({ type: 'dump' }, 'dump');
   await stop();
   await fakes.stop();
