@@ -62,18 +62,28 @@ export class LatestEditor<P> {
         this.#pending = undefined;
         return;
       }
-      await this.#pacer.acquire('paced');
+      const slot = await this.#pacer.acquire('paced');
       // The newest state when the slot comes, not the one that asked for it.
       const payload = this.#pending;
       this.#pending = undefined;
-      if (payload === undefined || this.#closed) return;
+      // Only close() empties it while we wait; an unused slot goes back, so it holds no one else up.
+      if (payload === undefined) {
+        slot.cancel();
+        return;
+      }
       const key = this.#options.key(payload);
-      if (key === this.#shownKey) continue;
+      if (key === this.#shownKey) {
+        slot.cancel();
+        continue;
+      }
       try {
         await this.#send(payload);
         this.#shownKey = key;
       } catch (err) {
         if (this.#options.onError(err) === 'stop') this.#closed = true;
+      } finally {
+        // The channel's window counts this send from when it ended.
+        slot.done();
       }
     }
   }

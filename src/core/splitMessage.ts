@@ -1,7 +1,8 @@
 /** Discord rejects message content longer than this many characters. */
 export const DISCORD_MESSAGE_LIMIT = 2000;
 
-const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
+// No `$`: a line from CRLF text ends in `\r`, which `.` stops at, so its fence is still seen.
+const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})(.*)/;
 
 /** An open code fence: the marker that opened it and the text after it (usually the language). */
 interface OpenFence {
@@ -19,11 +20,12 @@ export function fenceStateAfter(text: string, open: OpenFence | null = null): Op
   for (const line of text.split('\n')) {
     const match = FENCE_LINE.exec(line);
     if (!match) continue;
-    const marker = match[1] ?? '';
-    const rest = (match[2] ?? '').trim();
+    // Both groups always take part in a match.
+    const marker = match[1] as string;
+    const rest = (match[2] as string).trim();
     if (state === null) {
       // Only the language word is carried over; a long info string could not be repeated safely.
-      state = { marker, info: (rest.split(/\s/)[0] ?? '').slice(0, 30) };
+      state = { marker, info: (rest.split(/\s/)[0] as string).slice(0, 30) };
     } else if (rest === '' && marker[0] === state.marker[0] && marker.length >= state.marker.length) {
       state = null;
     }
@@ -55,9 +57,9 @@ function chooseCut(window: string): number {
   for (const find of BOUNDARIES) {
     const at = find(window);
     if (at >= half) return at;
-    if (at > 0 && fallback < 0) fallback = at;
+    if (fallback === -1) fallback = at;
   }
-  if (fallback > 0) return fallback;
+  if (fallback !== -1) return fallback;
   // Hard cut; never split a UTF-16 surrogate pair.
   let at = window.length;
   const code = window.charCodeAt(at - 1);

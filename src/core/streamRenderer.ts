@@ -123,6 +123,7 @@ export class StreamRenderer<M> {
   readonly #minEditIntervalMs: number;
   readonly #maxMessages: number;
   readonly #slots: Slot<M>[] = [];
+  // Stryker disable next-line StringLiteral: read only while streaming, after update() has set it
   #text = '';
   #status: string | undefined;
   #final: Desired[] | null = null;
@@ -165,7 +166,7 @@ export class StreamRenderer<M> {
    * (or alone, before any text). Cheap: call it on every delta.
    */
   update(text: string, status?: string): void {
-    if (this.#final) return;
+    // After finish() the loop shows the final text only, so a late update changes nothing.
     this.#text = text;
     this.#status = status;
     this.#kick();
@@ -201,8 +202,9 @@ export class StreamRenderer<M> {
     const wanted: Desired[] = this.#final ? [...this.#final] : liveChunks(this.#text, this.#status, this.#maxMessages).map((content) => ({ content }));
     // Messages already posted stay in place; if the answer shrank (a late reasoning tag), blank them.
     while (wanted.length < this.#slots.length) wanted.push({ content: '…' });
+    // The final text always has at least one message (finalChunks shows '…' for nothing).
     const last = wanted.length - 1;
-    if (this.#final && last >= 0) wanted[last] = { ...(wanted[last] as Desired), last: true };
+    if (this.#final) wanted[last] = { ...(wanted[last] as Desired), last: true };
     return wanted;
   }
 
@@ -246,6 +248,7 @@ export class StreamRenderer<M> {
       try {
         if (slot) {
           // The files go up once; later edits leave them in place.
+          // Stryker disable next-line ConditionalExpression,LogicalOperator: files come only with the final text, and the send that attaches them also shows it, so an attached message is not edited again
           const upload = files && !slot.attached ? files : undefined;
           const extras = extrasOf(upload, last);
           await (extras ? this.#surface.edit(slot.message, content, index, extras) : this.#surface.edit(slot.message, content, index));
@@ -308,7 +311,8 @@ export function liveChunks(text: string, status?: string, maxMessages = Infinity
   if (!visible) return status ? [`-# ${status}`] : [];
   const { chunks, overflow } = splitCapped(visible, RENDER_LIMIT, maxMessages, LAST_LIMIT);
   const last = chunks.length - 1;
-  const lastChunk = chunks[last] ?? '';
+  // Visible text makes at least one chunk.
+  const lastChunk = chunks[last] as string;
   const open = fenceStateAfter(lastChunk);
   const tail = overflow ? `\n${OVERFLOW_LIVE}` : WRITING_MARKER;
   chunks[last] = `${lastChunk}${open ? `\n${open.marker}\n` : ''}${tail}${status ? `\n${statusLine(status)}` : ''}`;
@@ -329,7 +333,7 @@ export function finalChunks(text: string, notice?: string, maxMessages = Infinit
   if (!fitted.overflow) {
     const { chunks } = fitted;
     const last = chunks.length - 1;
-    const lastChunk = chunks[last] ?? '';
+    const lastChunk = chunks[last] as string;
     if (!notice) return { chunks, overflow: false };
     if (lastChunk.length + 2 + notice.length <= DISCORD_MESSAGE_LIMIT) {
       chunks[last] = `${lastChunk}\n\n${notice}`;
