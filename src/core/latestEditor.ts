@@ -1,10 +1,12 @@
-import type { Pacer } from './editPacer.js';
+import type { Pacer, SendRoute } from './editPacer.js';
 
 export interface LatestEditorOptions<P> {
   /** Two payloads with the same key look the same: the second is not sent. */
   key(payload: P): string;
   /** Decides what a failed send means: 'stop' ends the editor (the message is gone, the token expired). */
   onError(err: unknown): 'stop' | 'continue';
+  /** The REST call each send makes, so the pacer counts it where Discord does (an interaction's webhook, a channel). */
+  route?: SendRoute;
 }
 
 /**
@@ -62,7 +64,7 @@ export class LatestEditor<P> {
         this.#pending = undefined;
         return;
       }
-      const slot = await this.#pacer.acquire('paced');
+      const slot = await this.#pacer.acquire('paced', this.#options.route);
       // The newest state when the slot comes, not the one that asked for it.
       const payload = this.#pending;
       this.#pending = undefined;

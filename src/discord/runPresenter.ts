@@ -86,6 +86,7 @@ export function createRunPresenter(deps: RunPresenterDeps): RunPresenter {
       if (!editor) {
         editor = new LatestEditor<Payload>((payload) => editOriginal(target, payload), pacers.for(target.channelId ?? key), {
           key: (p) => JSON.stringify(p),
+          route: originalRoute(target),
           onError: (err) => {
             if (isExpiredToken(err)) expired.add(key);
             logger.warn({ err, runKey: key }, 'could not update a media run status');

@@ -35,9 +35,9 @@ function manualPacer() {
   const waiting: (() => void)[] = [];
   let n = 0;
   const pacer: Pacer = {
-    acquire: (urgency: Urgency) => {
+    acquire: (urgency: Urgency, route?: { method: string; path: string }) => {
       const id = ++n;
-      log.push(`acquire ${id} ${urgency}`);
+      log.push(`acquire ${id} ${urgency}${route ? ` ${route.method} ${route.path}` : ''}`);
       return new Promise((resolve) => {
         waiting.push(() =>
           resolve({
@@ -235,5 +235,19 @@ describe('LatestEditor rules', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     // Four fit beside the editor's send; the fifth waits until that send is 5 s old, counted from its end (3 s).
     expect(granted).toEqual([3000, 3000, 3000, 3000, 8000]);
+  });
+});
+
+describe('where its sends are counted', () => {
+  it('names its REST call to the pacer, so an interaction status is counted on its webhook, not the channel', async () => {
+    const m = manualPacer();
+    const r = recorder(10);
+    const route = { method: 'PATCH', path: '/webhooks/1/tok/messages/@original' };
+    const editor = new LatestEditor<string>(r.send, m.pacer, { key: (p) => p, onError: () => 'continue', route });
+    editor.show('25%');
+    await m.grant();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(m.log).toEqual(['acquire 1 paced PATCH /webhooks/1/tok/messages/@original', 'done 1']);
+    expect(r.sent).toEqual(['25%']);
   });
 });
