@@ -8,5 +8,5 @@ import base from './vitest.config.js';
  */
 export default defineConfig({
   ...base,
-  test: { ...base.test, include: ['test/e2e/ownership.test.ts', 'test/e2e/privateHistory.test.ts', 'test/unit/ownership.test.ts'] },
+  test: { ...base.test, include: ['test/e2e/ownership.test.ts', 'test/e2e/privateHistory.test.ts', 'test/unit/ownership.test.ts', 'test/unit/discordOwnership.test.ts'] },
 });

@@ -6,7 +6,8 @@ import { SAFE_MENTIONS } from './safeMentions.js';
 /** Who pressed a button, and where: the spend scope it came from and whether they hold `permission` there (Manage Server by default). */
 export function actorOf(interaction: ButtonInteraction, permission: bigint = PermissionFlagsBits.ManageGuild): Actor {
   const scope = interaction.guildId ?? `dm:${interaction.user.id}`;
-  const manager = interaction.inGuild() && (interaction.memberPermissions?.has(permission) ?? false);
+  // In a server Discord always sends the member's permissions (inGuild() narrows them to non-null).
+  const manager = interaction.inGuild() && interaction.memberPermissions.has(permission);
   return { userId: interaction.user.id, scope, manager };
 }
 

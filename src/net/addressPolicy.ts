@@ -38,7 +38,7 @@ function parseIPv4(text: string): number | undefined {
 
 function v4Range(value: number): string | undefined {
   for (const [first, prefix, name] of BLOCKED_V4) {
-    const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+    const mask = (~0 << (32 - prefix)) >>> 0;
     if ((value & mask) >>> 0 === first) return name;
   }
   return undefined;
@@ -46,24 +46,28 @@ function v4Range(value: number): string | undefined {
 
 /** The eight 16-bit groups of an IPv6 address (a trailing dotted quad and a zone id allowed). */
 function parseIPv6(text: string): number[] | undefined {
-  const bare = text.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const bare = text.replace(/^\[|\]$/g, '').replace(/%.*/, '');
+  // From here on the text is a valid IPv6 address, so only the group count is left to work out.
   if (!isIPv6(bare)) return undefined;
   let tail: number[] = [];
   let head = bare;
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
+  // A valid address can carry a dotted quad only at its end.
+  const dotted = /(\d+\.\d+\.\d+\.\d+)/.exec(bare);
   if (dotted?.[1]) {
     const v4 = parseIPv4(dotted[1]);
     if (v4 === undefined) return undefined;
     tail = [v4 >>> 16, v4 & 0xffff];
+    // Drop the ':' before the quad, unless it is half of a '::'.
     head = bare.slice(0, -dotted[1].length);
-    if (head.endsWith(':') && !head.endsWith('::')) head = head.slice(0, -1);
+    if (!head.endsWith('::')) head = head.slice(0, -1);
   }
   const toGroups = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
-  const [left = '', right] = head.split('::');
+  const halves = head.split('::');
+  // Stryker disable next-line StringLiteral: split always yields a first element, so the default never applies
+  const [left = '', right] = halves;
   const leftGroups = toGroups(left);
   const rightGroups = right === undefined ? [] : toGroups(right);
   const missing = 8 - leftGroups.length - rightGroups.length - tail.length;
-  if (missing < 0 || (right === undefined && missing !== 0)) return undefined;
   return [...leftGroups, ...new Array<number>(missing).fill(0), ...rightGroups, ...tail];
 }
 
@@ -94,6 +98,8 @@ function v6Range(g: number[]): string | undefined {
   if ((g0 & 0xffc0) === 0xfec0) return 'site-local (fec0::/10)';
   if ((g0 & 0xfe00) === 0xfc00) return 'unique-local (fc00::/7)';
   if ((g0 & 0xff00) === 0xff00) return 'multicast (ff00::/8)';
+  // Only 2000::/3 is handed out for the public internet; the rest is reserved (::/8, 4000::/2, ...).
+  if ((g0 & 0xe000) !== 0x2000) return 'reserved (outside 2000::/3)';
   return undefined;
 }
 

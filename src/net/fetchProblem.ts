@@ -17,5 +17,6 @@ export class FetchProblem extends Error {
 /** A size for a user: "25 MB", "12.4 MB", "150 KB". */
 export function formatMB(bytes: number): string {
   if (bytes < 1024 * 1024) return `${Math.ceil(bytes / 1024)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, '')} MB`;
+  // Number() drops a trailing ".0": 25 MB, not 25.0 MB.
+  return `${Number((bytes / 1024 / 1024).toFixed(1))} MB`;
 }

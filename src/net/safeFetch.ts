@@ -61,6 +61,11 @@ export interface SafeFetchOptions {
   maxRedirects?: number;
   /** Told of every refused address (for a log line: a link into the bot's network is worth knowing about). */
   onRefused?: (detail: string) => void;
+  /**
+   * Opens the connection once the address is checked (undici's own connector by default).
+   * Tests stand a fake network in here, so no test ever dials a public address.
+   */
+  connect?: buildConnector.connector;
 }
 
 /** Downloads and the limiter that bounds them, as handed down from createBot. */
@@ -80,7 +85,7 @@ const FAMILY_TEST: Record<ContentFamily, (type: string) => boolean> = {
 };
 const FAMILY_WORDS: Record<ContentFamily, string> = { image: 'an image', video: 'a video', audio: 'audio', text: 'text', model: 'a 3D model' };
 
-const mediaType = (header: string | null | undefined) => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+const mediaType = (header: string | null | undefined) => (header ?? '').replace(/;.*/s, '').trim().toLowerCase();
 
 function typeAccepted(type: string, limits: FetchLimits): boolean {
   if (type === '' || type === 'application/octet-stream') return limits.acceptUnlabelled === true;
@@ -90,7 +95,8 @@ function typeAccepted(type: string, limits: FetchLimits): boolean {
 
 function listWords(families: readonly ContentFamily[]): string {
   const words = families.map((f) => FAMILY_WORDS[f]);
-  return words.length <= 1 ? (words[0] ?? 'a file') : `${words.slice(0, -1).join(', ')} or ${words.at(-1) ?? ''}`;
+  const last = words.pop() ?? 'a file';
+  return words.length === 0 ? last : `${words.join(', ')} or ${last}`;
 }
 
 /** The host:port forms of configured URLs, for `trustedHosts`; unparseable or missing ones are skipped. */
@@ -112,12 +118,15 @@ export class SafeFetcher {
   readonly #lookup: Resolver;
   readonly #maxRedirects: number;
   readonly #onRefused: (detail: string) => void;
-  readonly #base = buildConnector({});
+  readonly #base: buildConnector.connector;
   readonly #agent: Agent;
 
   constructor(options: SafeFetchOptions = {}) {
+    // Stryker disable next-line ArrayDeclaration: a placeholder entry has spaces, so no URL's host can ever match it
     this.#trusted = new Set([...(options.trustedHosts ?? [])].map((h) => h.toLowerCase()));
-    this.#lookup = options.lookup ?? ((hostname) => dnsLookup(hostname, { all: true, verbatim: true }));
+    // Every address, in the order the system gives them (verbatim is Node's default).
+    this.#lookup = options.lookup ?? ((hostname) => dnsLookup(hostname, { all: true }));
+    this.#base = options.connect ?? buildConnector({});
     this.#maxRedirects = options.maxRedirects ?? MAX_REDIRECTS;
     this.#onRefused = options.onRefused ?? (() => undefined);
     this.#agent = new Agent({ connect: (opts, callback) => this.#connect(opts, callback) });
@@ -157,7 +166,9 @@ export class SafeFetcher {
       const problem = findProblem(err);
       if (problem) throw problem;
       if (signal.aborted) throw new FetchProblem('timeout', `took longer than ${Math.round(limits.timeoutMs / 1000)} s to download`);
-      throw new FetchProblem('network', "couldn't be downloaded", err instanceof Error ? err.message : String(err));
+      // undici only says "fetch failed": the log wants the reason under it (ECONNREFUSED, ENOTFOUND, ...).
+      const reason = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+      throw new FetchProblem('network', "couldn't be downloaded", reason instanceof Error ? reason.message : String(reason));
     }
   }
 
@@ -172,8 +183,8 @@ export class SafeFetcher {
    * only, which is checked once more on the connected socket.
    */
   #connect(opts: buildConnector.Options, callback: buildConnector.Callback): void {
-    const host = (opts.host ?? `${opts.hostname}:${opts.port}`).toLowerCase();
-    if (this.#trusted.has(host)) {
+    // undici always passes the URL's host (host[:port], as `trustedHosts` spells it).
+    if (opts.host !== undefined && this.#trusted.has(opts.host.toLowerCase())) {
       this.#base(opts, callback);
       return;
     }
@@ -184,10 +195,11 @@ export class SafeFetcher {
             callback(err, null);
             return;
           }
-          const range = blockedRange(socket.remoteAddress ?? '');
+          const remote = socket.remoteAddress ?? 'no address';
+          const range = blockedRange(remote);
           if (range) {
             socket.destroy();
-            callback(this.#refuse(`${opts.hostname} connected to ${socket.remoteAddress ?? 'no address'}, ${range}`), null);
+            callback(this.#refuse(`${opts.hostname} connected to ${remote}, ${range}`), null);
             return;
           }
           callback(null, socket);
@@ -209,7 +221,8 @@ export class SafeFetcher {
     if (usable) return usable.address;
     const first = addresses[0];
     if (!first) throw new FetchProblem('network', "couldn't be downloaded", `${hostname} has no address`);
-    throw this.#refuse(`${hostname} resolves to ${first.address}, ${blockedRange(first.address) ?? ''}`);
+    // No usable address, so the first one is blocked and blockedRange names why.
+    throw this.#refuse(`${hostname} resolves to ${first.address}, ${blockedRange(first.address)}`);
   }
 
   #refuse(detail: string): FetchProblem {
@@ -252,10 +265,9 @@ async function readCapped(body: ReadableStream<Uint8Array>, declared: number, ma
   return Buffer.concat(chunks);
 }
 
-/** undici wraps connector errors as `TypeError('fetch failed', { cause })`: find ours inside. */
+/** Ours, thrown directly, or from the connector, which undici wraps once as `TypeError('fetch failed', { cause })`. */
 function findProblem(err: unknown): FetchProblem | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof FetchProblem) return e;
-  }
-  return undefined;
+  if (err instanceof FetchProblem) return err;
+  const cause = err instanceof Error ? err.cause : undefined;
+  return cause instanceof FetchProblem ? cause : undefined;
 }
