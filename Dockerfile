@@ -26,5 +26,7 @@ VOLUME ["/app/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.HEALTH_PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node directly (not npm) so SIGTERM reaches the bot, which finishes answers in progress
-# (SHUTDOWN_GRACE_SECONDS) before exiting; `docker stop -t 30` leaves it room to.
-CMD ["node", "--import", "tsx", "src/main.ts"]
+# (SHUTDOWN_GRACE_SECONDS) before exiting; `docker stop -t 30` leaves it room to. A 64 MB young
+# generation (instead of 16) lets a streaming answer's short-lived chunks die young: at 500
+# answers the event loop's p99 fell from 73-85 ms to 53-54 ms for about 50 MB more memory.
+CMD ["node", "--max-semi-space-size=64", "--import", "tsx", "src/main.ts"]
