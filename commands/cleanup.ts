@@ -12,6 +12,12 @@ import type { Logger } from '../src/logger.js';
  */
 
 const TOO_OLD = 'I no longer know whose this is, so only a member with Manage Messages can delete it.';
+const STILL_SAVING = '⏳ This answer is still being saved. Try again in a moment.';
+/**
+ * The 🗑️ is on the last message before its record is written (the record lists every message
+ * id, the last one included); a press in between is too early, not too late.
+ */
+const SAVING_WINDOW_MS = 30_000;
 const SOME_LEFT = '⚠️ I could not delete every message of it; a moderator can remove the rest.';
 
 function isGone(err: unknown): boolean {
@@ -64,7 +70,8 @@ async function pressDeleteAnswer(interaction: ButtonInteraction, deps: Deps): Pr
   const logger = deps.logger.child({ button: 'delete-answer', answerId: id, guildId: interaction.guildId, userId: interaction.user.id });
   const record = await deps.answers.get(id);
   if (!record && !actorOf(interaction, PermissionFlagsBits.ManageMessages).manager) {
-    await interaction.reply({ content: TOO_OLD, flags: MessageFlags.Ephemeral });
+    const young = Date.now() - interaction.message.createdTimestamp < SAVING_WINDOW_MS;
+    await interaction.reply({ content: young ? STILL_SAVING : TOO_OLD, flags: MessageFlags.Ephemeral });
     return;
   }
   if (record && !(await ensureOwner(interaction, record, { verb: 'delete', managersToo: true, permission: PermissionFlagsBits.ManageMessages, logger }))) return;

@@ -21,10 +21,17 @@ const LONG = Array.from({ length: 200 }, (_, i) => `Sentence number ${i}.`).join
 async function answerFor(harness: Harness, author: FakeUser): Promise<FakeMessage[]> {
   harness.sogni.answerWith({ kind: 'stream', deltas: words(LONG) });
   const trigger = harness.discord.postUserMessage({ content: 'tell me a lot', author });
-  return harness.discord.waitFor(() => {
+  const messages = await harness.discord.waitFor(() => {
     const mine = harness.discord.botMessages().filter((m) => m.message_reference?.message_id === trigger.id || m.content.includes('Sentence number 199'));
     return mine.length === 2 && buttonId(mine[1], 'answer:delete:') ? mine : undefined;
   }, 15_000);
+  // The record is written once the last message is out: wait for it, as a person reading the answer would.
+  const id = (buttonId(messages[1], 'answer:delete:') as string).slice('answer:delete:'.length);
+  for (let tries = 0; !(await harness.bot.deps.answers.get(id)); tries++) {
+    if (tries > 200) throw new Error('the answer record was never written');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return messages;
 }
 
 function press(harness: Harness, message: FakeMessage, customId: string, user: FakeUser, permissions: string) {
@@ -62,8 +69,9 @@ describe('🗑️ under answers and media', () => {
     expect(messages.some((m) => m.deleted)).toBe(false);
     expect(h.discord.calls.some((c) => c.method === 'DELETE')).toBe(false);
 
-    // A forged or long-expired answer id: nobody's, so only a moderator could act on it.
-    const forged = await press(h, messages[1] as FakeMessage, 'answer:delete:not-an-answer', alice, MEMBER);
+    // A forged or long-expired answer id on an old message (a 2016 snowflake): nobody's, so only a moderator could act on it.
+    const old = { ...(messages[1] as FakeMessage), id: '175928847299117063' };
+    const forged = await press(h, old, 'answer:delete:not-an-answer', alice, MEMBER);
     expect(forged.callbacks[0]).toMatchObject({ type: 4, data: { content: expect.stringContaining('only a member with Manage Messages'), flags: 64 } });
 
     await press(h, messages[1] as FakeMessage, id, h.discord.user('mod'), MODERATOR);
@@ -100,5 +108,17 @@ describe('🗑️ under answers and media', () => {
     await press(h, result, id, h.discord.user('mod'), MODERATOR);
     await h.discord.waitFor(() => result.deleted);
     expect((await h.bot.deps.ledger.state(h.discord.guildId)).daySpent).toBe(spent);
+  });
+});
+
+describe('🗑️ pressed before its answer is saved', () => {
+  it('says the answer is still being saved, not that it is too old', async () => {
+    h = await startHarness();
+    h.sogni.answerWith({ kind: 'stream', deltas: words('Short answer.') });
+    h.discord.postUserMessage({ content: 'hi', author: h.discord.user('alice') });
+    const message = await h.discord.waitFor(() => h?.discord.botMessages().find((m) => buttonId(m, 'answer:delete:')));
+    // A button on a fresh message whose record does not exist (yet): what a press in that window finds.
+    const early = await press(h, message, 'answer:delete:not-saved-yet', h.discord.user('alice'), MEMBER);
+    expect(early.callbacks[0]).toMatchObject({ type: 4, data: { content: '⏳ This answer is still being saved. Try again in a moment.', flags: 64 } });
   });
 });
