@@ -461,7 +461,11 @@ export class FakeRuns {
       if (res.destroyed) return;
       if (drop && frames >= drop.afterFrames) {
         run.listeners.delete(send);
-        res.destroy();
+        // Cut once the frames before it have left: destroy() alone drops writes still buffered,
+        // and under load the client would see fewer frames than the test asked for.
+        const socket = res.socket;
+        if (socket) socket.write('', () => res.destroy());
+        else res.destroy();
         return;
       }
       frames += 1;
