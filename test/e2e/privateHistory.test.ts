@@ -17,7 +17,9 @@ describe('a private /ask follow-up', () => {
     const harness = h;
     const alice = harness.discord.user('alice');
     const bob = harness.discord.user('bob');
-    const reply = (n: number) => harness.discord.waitFor(() => harness.sogni.chatCalls().length === n && harness.sogni.chatCalls()[n - 1]?.finished);
+    // The n-th answer is over once the bot says so (its turns saved), not when Sogni's stream ends.
+    const reply = (n: number) =>
+      harness.discord.waitFor(() => harness.sogni.chatCalls().length === n && harness.logs.filter((l) => l['msg'] === 'answer finished').length === n);
     const ask = (text: string) =>
       harness.discord.runCommand({
         name: 'ask',
