@@ -1,4 +1,5 @@
 import type { UpstreamFailure } from '../core/describeFailure.js';
+import { IdleWatchdog } from '../core/idleWatchdog.js';
 import type { FairQueue, Slot } from '../core/fairQueue.js';
 import type { ChatMessage } from '../core/history.js';
 import { reportedRunSpark } from '../core/runCost.js';
@@ -383,15 +384,9 @@ export class RunSession {
 
   /** One connection to the event stream; ends when the server closes it. */
   async *#stream(runId: string, after: number, signal: AbortSignal): AsyncGenerator<RunEvent> {
-    const idle = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => idle.abort(new Error('the event stream went quiet')), this.#options.timeoutSeconds * 1000);
-    };
+    const idle = new IdleWatchdog(this.#options.timeoutSeconds * 1000, new Error('the event stream went quiet'));
     const both = AbortSignal.any([signal, idle.signal]);
     try {
-      arm();
       const response = await this.#send('GET', `/chat/runs/${encodeURIComponent(runId)}/events/stream`, both, {
         headers: { accept: 'text/event-stream', ...(after > 0 ? { 'last-event-id': String(after) } : {}) },
         stream: true,
@@ -401,7 +396,7 @@ export class RunSession {
       const decoder = new TextDecoder();
       let buffer = '';
       for await (const chunk of body as AsyncIterable<Uint8Array>) {
-        arm();
+        idle.touch();
         buffer += decoder.decode(chunk, { stream: true });
         let end: RegExpExecArray | null;
         while ((end = /\r?\n\r?\n/.exec(buffer))) {
@@ -413,11 +408,10 @@ export class RunSession {
       }
     } catch (err) {
       // Our own idle timeout is a drop like any other; the caller resumes.
-      if (idle.signal.aborted && !signal.aborted) return;
+      if (idle.fired && !signal.aborted) return;
       throw err;
     } finally {
-      clearTimeout(timer);
-      idle.abort();
+      idle.stop();
     }
   }
 

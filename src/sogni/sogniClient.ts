@@ -9,6 +9,7 @@ import type { ChatMessage } from '../core/history.js';
 import { SogniStreamDroppedError, SogniTimeoutError } from './errors.js';
 import { retryHint } from './toFailure.js';
 import { sleep } from '../core/sleep.js';
+import { IdleWatchdog } from '../core/idleWatchdog.js';
 
 export { SogniStreamDroppedError, SogniTimeoutError } from './errors.js';
 
@@ -194,25 +195,6 @@ export class Sogni {
     { model, messages, signal, offerMediaTools = false, maxTokens }: StreamChatRequest,
     progress: { yielded: boolean },
   ): AsyncGenerator<ChatDelta, StreamResult> {
-    const idle = new AbortController();
-    let timedOut = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    // The stream is given up after this long without a chunk. One timer per request, not one per
-    // chunk: it wakes when the time would be up and sleeps again for what is left if a chunk came.
-    const idleMs = this.#timeoutSeconds * 1000;
-    let lastChunk = Date.now();
-    const watch = () => {
-      const left = lastChunk + idleMs - Date.now();
-      if (left > 0) {
-        timer = setTimeout(watch, left);
-        return;
-      }
-      timedOut = true;
-      idle.abort();
-    };
-    const arm = () => {
-      lastChunk = Date.now();
-    };
     const body: ChatCompletionCreateParamsStreaming & SogniChatFields = {
       model,
       messages,
@@ -226,12 +208,13 @@ export class Sogni {
     const calls: { name: string; args: string }[] = [];
     let streaming = false;
     const sentAt = Date.now();
-    timer = setTimeout(watch, idleMs);
+    // The stream is given up after this long without a chunk.
+    const idle = new IdleWatchdog(this.#timeoutSeconds * 1000);
     try {
       const stream = await this.#openai.chat.completions.create(body, { signal: AbortSignal.any([signal, idle.signal]) });
       streaming = true;
       for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
-        arm();
+        idle.touch();
         if (chunk.usage) result.usage = toUsage(chunk.usage);
         const choice = chunk.choices?.[0];
         if (!choice) continue;
@@ -257,17 +240,17 @@ export class Sogni {
       }
       if (calls.length > 0) result.toolCalls = calls.filter((c) => c.name).map((c) => ({ name: c.name, arguments: parseArgs(c.args) }));
     } catch (err) {
-      if (timedOut) throw new SogniTimeoutError(this.#timeoutSeconds);
+      if (idle.fired) throw new SogniTimeoutError(this.#timeoutSeconds);
       if (signal.aborted) return result;
       // undici reports a connection cut mid-body as a TypeError ("terminated").
       if (streaming && err instanceof TypeError) throw new SogniStreamDroppedError();
       throw err;
     } finally {
-      clearTimeout(timer);
+      idle.stop();
       this.#metrics?.sogniRequest('chat', (Date.now() - sentAt) / 1000, result.finishReason !== undefined);
     }
     // The SDK ends quietly when aborted; tell the two aborts apart.
-    if (timedOut) throw new SogniTimeoutError(this.#timeoutSeconds);
+    if (idle.fired) throw new SogniTimeoutError(this.#timeoutSeconds);
     if (signal.aborted) return result;
     if (!result.finishReason) throw new SogniStreamDroppedError();
     return result;
